@@ -1,0 +1,27 @@
+/** `npm run bench`: runs every benchmark the project has and prints medians and ratios against same-run baselines. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { cliStartup, configLoad } from './cli-startup.bench.ts';
+import { localStoreWrite } from './local-store.bench.ts';
+import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
+
+export const BENCHMARKS: Benchmark[] = [cliStartup, configLoad, localStoreWrite];
+
+if (import.meta.main) {
+  const only = process.argv[2];
+  const selected = only ? BENCHMARKS.filter((b) => b.name.toLowerCase().includes(only.toLowerCase())) : BENCHMARKS;
+  if (selected.length === 0) {
+    process.stderr.write(`no benchmark matches "${only}"; known: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+    process.exit(2);
+  }
+  const results: BenchResult[] = [];
+  for (const bench of selected) {
+    const result = await runBenchmark(bench);
+    results.push(result);
+    process.stdout.write(`${formatResult(result)}\n\n`);
+  }
+  const dir = resolve(import.meta.dir, '../.bench-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(resolve(dir, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
+  process.stdout.write(`results written to ${resolve(dir, 'latest.json')}\n`);
+}

@@ -1,0 +1,144 @@
+/**
+ * The documents provmon writes: ECS, one shape for Elasticsearch and the local store.
+ * Pure TypeScript (shared by the sensor, the Kibana plugin and the graph engine): no Bun, Node or Kibana imports.
+ *
+ * Fields outside ECS live under `provmon.*` so they never clash with a future ECS field.
+ * docs/events.md is the human version of this file (the event.action vocabulary in particular).
+ */
+
+/** Data streams are `logs-provmon.<dataset>-<namespace>`. */
+export const DATASETS = ['process', 'file', 'network', 'flow', 'dns'] as const;
+export type Dataset = (typeof DATASETS)[number];
+
+export function dataStreamName(dataset: Dataset, namespace: string): string {
+  return `logs-provmon.${dataset}-${namespace}`;
+}
+
+/**
+ * `event.action` values, by dataset. Verbs follow Elastic Defend's Linux vocabulary where one exists
+ * (fork/exec/end, creation/deletion/rename, connection_attempted/connection_accepted) so detection
+ * rules written for Defend read naturally here.
+ */
+export const EVENT_ACTIONS = {
+  process: [
+    'fork', // clone/clone3/fork/vfork: a new process (thread creation is not reported)
+    'exec', // execve/execveat: the process image changed; process.* describes the new image
+    'end', // the process exited; process.exit_code and process.end are set
+    'already_running', // event.kind=state: seen in /proc when the sensor started
+    'uid_change', // setuid family: user.* is the new identity, provmon.previous_user_id the old one
+    'gid_change',
+  ],
+  file: [
+    'open', // openat/openat2 (and creat): file.path resolved; provmon.open.flags
+    'creation', // an open with O_CREAT that created the file
+    'read', // aggregated reads on one fd, emitted on close/exit/flush: provmon.io.{count,bytes}
+    'write', // aggregated writes on one fd, same aggregation
+    'deletion', // unlink/unlinkat (not directories)
+    'rename', // rename/renameat/renameat2: file.path is the new path, provmon.file.source_path the old
+    'permission_change', // chmod/fchmodat: file.mode is the new octal mode
+  ],
+  network: [
+    'socket', // socket(): network.transport/type only
+    'bind',
+    'listen',
+    'connection_attempted', // connect(): destination.* is the peer
+    'connection_accepted', // accept/accept4: source.* is the peer, destination.* the local end
+    'send', // aggregated write/sendto on a socket fd: provmon.io.{count,bytes}
+    'receive', // aggregated read/recvfrom on a socket fd
+    'disconnect', // close() of a socket fd
+  ],
+  flow: ['network_flow'],
+  dns: ['lookup_result', 'lookup_requested'],
+} as const satisfies Record<Dataset, readonly string[]>;
+
+export type EventAction = (typeof EVENT_ACTIONS)[Dataset][number];
+
+export interface EcsProcessRef {
+  pid: number;
+  /** hash of host.id, pid and start time: stable across sensor restarts, never reused. */
+  entity_id: string;
+  name?: string;
+  executable?: string;
+  args?: string[];
+  args_count?: number;
+  start?: string;
+}
+
+export interface EcsProcess extends EcsProcessRef {
+  parent?: EcsProcessRef;
+  end?: string;
+  exit_code?: number;
+  working_directory?: string;
+  thread?: { id: number };
+}
+
+export interface EcsEndpoint {
+  ip?: string;
+  port?: number;
+  address?: string;
+  domain?: string;
+  bytes?: number;
+  packets?: number;
+}
+
+export interface EcsEvent {
+  '@timestamp': string;
+  event: {
+    kind: 'event' | 'state';
+    category: string[];
+    type: string[];
+    action: EventAction;
+    outcome?: 'success' | 'failure' | 'unknown';
+    dataset: `provmon.${Dataset}`;
+    module: 'provmon';
+    /** Deterministic id of this document; also its Elasticsearch `_id` (replays are idempotent). */
+    id: string;
+    /** Per-host order in which the sensor observed events: breaks ties within one millisecond. */
+    sequence?: number;
+    start?: string;
+    end?: string;
+    /** nanoseconds */
+    duration?: number;
+  };
+  host: { name: string; id: string; hostname?: string };
+  data_stream: { type: 'logs'; dataset: `provmon.${Dataset}`; namespace: string };
+  process?: EcsProcess;
+  user?: { id: string; name?: string };
+  group?: { id: string; name?: string };
+  file?: { path: string; name?: string; directory?: string; mode?: string; inode?: string; type?: string };
+  source?: EcsEndpoint;
+  destination?: EcsEndpoint;
+  network?: {
+    transport?: string;
+    type?: 'ipv4' | 'ipv6' | 'unix';
+    direction?: string;
+    bytes?: number;
+    packets?: number;
+    community_id?: string;
+    iana_number?: string;
+    protocol?: string;
+  };
+  dns?: {
+    type: 'query' | 'answer';
+    id?: number;
+    question?: { name: string; type?: string; class?: string; registered_domain?: string };
+    answers?: { name: string; type: string; class?: string; ttl?: number; data: string }[];
+    resolved_ip?: string[];
+    response_code?: string;
+    header_flags?: string[];
+  };
+  error?: { code: string; message?: string };
+  provmon?: {
+    syscall?: string;
+    /** Aggregated read/write/send/receive on one fd. */
+    io?: { count: number; bytes: number };
+    open?: { flags: string[] };
+    file?: { source_path?: string };
+    previous_user_id?: string;
+    fd?: number;
+    cgroup_id?: string;
+    /** Flow reports: see docs/pcap.md for the delta/cumulative decision. */
+    flow?: { final: boolean; state?: string; history?: string; tcp_flags?: string[]; dns_resolved?: boolean };
+    [extra: string]: unknown;
+  };
+}

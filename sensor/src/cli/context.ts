@@ -1,0 +1,26 @@
+import { loadConfig, redactConfig, type LoadedConfig } from '../config/load.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { ProvmonError } from '../errors.ts';
+import { flagValues, type ConfigFlags } from './options.ts';
+
+export interface CommandContext {
+  loaded: LoadedConfig;
+  log: Logger;
+}
+
+/** Loads and validates the configuration, then makes the logger it asks for and reports what was read. */
+export function openContext(flags: ConfigFlags, dedicated: Record<string, { value: unknown; flag: string }> = {}): CommandContext {
+  const loaded = loadConfig({ ...(flags.config ? { file: flags.config } : {}), flags: flagValues(flags, dedicated) });
+  const log = createLogger({ level: loaded.config.log_level, ...(flags.logFormat ? { format: flags.logFormat } : {}) });
+  log.debug({ file: loaded.file ?? '(none: defaults)', config: redactConfig(loaded.config) }, 'configuration loaded');
+  for (const warning of loaded.warnings) log.warn(warning);
+  return { loaded, log };
+}
+
+/** For capabilities whose issue has not landed: say so plainly and exit non-zero rather than pretend. */
+export function notLandedYet(what: string, issue: string): never {
+  throw new ProvmonError(`${what} is not available in this build yet (tracked in ${issue})`, {
+    hint: 'see README.md "Status" for what works today',
+    exitCode: 69,
+  });
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bun
+import { Command, CommanderError } from 'commander';
+import { describeError, ProvmonError } from '../errors.ts';
+import { PROVMON_VERSION } from '../version.ts';
+import { registerGraph } from './graph.ts';
+import { registerRun } from './run.ts';
+import { registerSetup } from './setup.ts';
+import { registerVersion } from './version.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('provmon')
+    .description('Elasticsearch-native security sensor (eBPF syscalls + packets) and provenance analysis')
+    .version(PROVMON_VERSION, '-V, --version', 'print the provmon version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 69 capability not in this build yet, 77 missing privileges or kernel support.\n' +
+        'Configuration: defaults < config file < PROVMON_<SECTION>__<KEY> environment variables < flags (schema: schema/config.schema.json).',
+    );
+  registerRun(program);
+  registerSetup(program);
+  registerGraph(program);
+  registerVersion(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version arrive here too, with exit code 0; commander has already printed them.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write(`provmon: ${describeError(error)}\n`);
+    return error instanceof ProvmonError ? error.exitCode : 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { redactConfig } from '../config/load.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { ProvmonError } from '../errors.ts';
+import { preflightProblems } from '../preflight/capabilities.ts';
+import { notLandedYet, openContext } from './context.ts';
+import type { RunFlags } from './run.ts';
+
+export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
+  const fromCli = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+  const { loaded, log } = openContext(flags, {
+    events_dir: { value: flags.eventsDir, flag: '--events-dir' },
+    output_dir: { value: flags.outputDir, flag: '--output-dir' },
+    hostname: { value: flags.hostname, flag: '--hostname' },
+    storage_type: { value: flags.es ? 'elasticsearch' : flags.storage, flag: flags.es ? '--es' : '--storage' },
+    'es_config.hosts': { value: flags.es ? [flags.es] : undefined, flag: '--es' },
+    'ebpf_config.enabled': { value: fromCli('ebpf') ? flags.ebpf : undefined, flag: '--no-ebpf' },
+    'pcap_config.enabled': { value: fromCli('pcap') ? flags.pcap : undefined, flag: '--no-pcap' },
+    'pcap_config.interface': { value: flags.interface, flag: '--interface' },
+    'pcap_config.bpf_filter': { value: flags.bpfFilter, flag: '--bpf-filter' },
+  });
+  const { config } = loaded;
+  const paths = resolvePaths(config);
+  if (flags.printConfig) {
+    process.stdout.write(`${JSON.stringify({ file: loaded.file ?? null, config: redactConfig(config), paths }, null, 2)}\n`);
+    return;
+  }
+  if (!config.ebpf_config.enabled && !config.pcap_config.enabled && !flags.pcapFile) {
+    throw new ProvmonError('nothing to capture: both eBPF and packet capture are disabled', { hint: 'enable one of them, or pass --pcap-file', exitCode: 2 });
+  }
+  log.info({ events_dir: paths.eventsDir, why: paths.reason.eventsDir }, `events will be written to ${paths.eventsDir}`);
+  log.info({ output_dir: paths.outputDir, why: paths.reason.outputDir }, `outputs and spool go to ${paths.outputDir}`);
+  const problems = preflightProblems({ ebpf: config.ebpf_config.enabled, pcap: config.pcap_config.enabled && !flags.pcapFile });
+  if (problems.length > 0) {
+    throw new ProvmonError(`cannot start capture:\n${problems.map((p) => `- ${p.what}\n  fix: ${p.fix}`).join('\n')}`, { exitCode: 77 });
+  }
+  notLandedYet('capture (eBPF syscalls and packets)', 'issues #3 (eBPF) and #4 (packets)');
+}

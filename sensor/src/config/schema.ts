@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { LOG_LEVELS } from './log-levels.ts';
+
+/**
+ * The configuration file. Every key of the seed's config.json is accepted as is; keys provmon adds are marked.
+ * Objects are strict: an unknown key is a mistake (a typo would otherwise silently keep a default).
+ */
+
+const seconds = (what: string) =>
+  z.number({ error: `a number of seconds (${what})` }).int('a whole number of seconds').positive('at least 1 second');
+
+const port = z.number({ error: 'a TCP port number' }).int('a whole port number').min(1).max(65535);
+
+export const EsConfigSchema = z
+  .strictObject({
+    es_host: z.string().min(1).default('localhost').describe('Elasticsearch host name or address'),
+    es_port: port.default(9200).describe('Elasticsearch HTTP port'),
+    es_user: z.string().default('').describe('Basic-auth user name (empty: no basic auth)'),
+    es_password: z.string().default('').describe('Basic-auth password. Prefer the PROVMON_ES_CONFIG__ES_PASSWORD environment variable'),
+    secure: z.boolean().default(false).describe('Use HTTPS to reach es_host:es_port'),
+    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('Documents per _bulk request'),
+    ebpf_index: z.string().optional().describe('Seed key, accepted and ignored: provmon writes data streams logs-provmon.<dataset>-<namespace>'),
+    pcap_index: z.string().optional().describe('Seed key, accepted and ignored (see ebpf_index)'),
+    es_index: z.string().optional().describe('Seed key, accepted and ignored (see ebpf_index)'),
+    // provmon additions
+    hosts: z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })).default([]).describe('provmon: node URLs; when set, es_host/es_port/secure are not used'),
+    api_key: z.string().default('').describe('provmon: API key (base64 id:key) used instead of basic auth'),
+    ca_file: z.string().default('').describe('provmon: PEM file of the CA that signed the cluster certificate'),
+    verify_tls: z.boolean().default(true).describe('provmon: verify the server certificate (turn off only for a lab)'),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9_.+]+$/, 'lowercase letters, digits, _ . + (a data stream namespace; no "-")')
+      .max(100)
+      .default('default')
+      .describe('provmon: data stream namespace'),
+  })
+  .describe('Elasticsearch output');
+
+export const EbpfConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Capture syscalls with eBPF'),
+  file_logging_enabled: z.boolean().default(false).describe('Also write eBPF events as JSONL when storage_type is elasticsearch'),
+});
+
+export const PcapConfigSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('Capture packets with libpcap'),
+  file_logging_enabled: z.boolean().default(true).describe('Also write flows as JSONL when storage_type is elasticsearch'),
+  interface: z.string().min(1).default('any').describe('Interface to capture on (the seed defaulted to eth0; provmon defaults to any)'),
+  bpf_filter: z.string().default('tcp or udp').describe('Berkeley Packet Filter expression compiled into the kernel'),
+  flow_timeout: seconds('flow inactivity timeout').default(300).describe('A flow with no packet for this long ends'),
+  dns_cache_ttl: seconds('passive-DNS cache lifetime').default(300).describe('Longest time a DNS answer names an IP'),
+  flush_interval: seconds('long-flow report interval').default(60).describe('Long-lived flows are reported this often'),
+});
+
+
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
+    hostname: z.string().default('').describe('host.name on every event (empty: the machine hostname)'),
+    events_dir: z.string().min(1).optional().describe('Local store directory (default /var/monitoring/events when writable, else ./data/events)'),
+    output_dir: z.string().min(1).optional().describe('Spool and outputs directory (default /var/monitoring/outputs when writable, else ./data/outputs)'),
+    storage_type: z
+      .enum(['local', 'elasticsearch'], { error: '"local" or "elasticsearch"' })
+      .default('local')
+      .describe('Where events go (the seed defaulted to elasticsearch; provmon defaults to the local store)'),
+    log_level: z.enum(LOG_LEVELS).default('info').describe('provmon: log verbosity'),
+    es_config: EsConfigSchema.prefault({}),
+    ebpf_config: EbpfConfigSchema.prefault({}),
+    pcap_config: PcapConfigSchema.prefault({}),
+  })
+  .describe('provmon configuration');
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** The JSON Schema published for editors (schema/config.schema.json is generated from this). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://provmon.invalid/schema/config.schema.json', title: 'provmon config.json' };
+}

@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** What /proc tells about one process: enough to describe processes older than the sensor. */
+export interface ProcSnapshot {
+  pid: number;
+  ppid: number;
+  /** comm, at most 15 bytes */
+  name: string;
+  executable: string | undefined;
+  args: string[];
+  startTicks: number;
+  uid: number;
+  gid: number;
+  cwd: string | undefined;
+}
+
+function readOrUndefined(read: () => string): string | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses /proc/<pid>/stat; comm may contain spaces and parentheses, so split at the last ')'. */
+export function parseStat(text: string): { name: string; ppid: number; startTicks: number } | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const fields = text.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); ppid is field 4, starttime field 22.
+  const ppid = Number(fields[1]);
+  const startTicks = Number(fields[19]);
+  if (!Number.isFinite(ppid) || !Number.isFinite(startTicks)) return undefined;
+  return { name: text.slice(open + 1, close), ppid, startTicks };
+}
+
+function idsFromStatus(text: string, key: 'Uid' | 'Gid'): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${key}:`));
+  return line ? Number(line.split(/\s+/)[2] ?? -1) : -1; // the effective id
+}
+
+export function readProcess(pid: number, procRoot = '/proc'): ProcSnapshot | undefined {
+  const base = `${procRoot}/${pid}`;
+  const stat = readOrUndefined(() => readFileSync(`${base}/stat`, 'utf8'));
+  if (!stat) return undefined; // gone already: a race with exit, not an error
+  const parsed = parseStat(stat);
+  if (!parsed) return undefined;
+  const status = readOrUndefined(() => readFileSync(`${base}/status`, 'utf8')) ?? '';
+  const cmdline = readOrUndefined(() => readFileSync(`${base}/cmdline`, 'utf8')) ?? '';
+  const args = cmdline.length ? cmdline.replace(/\0$/, '').split('\0') : [];
+  const exe = readOrUndefined(() => readlinkSync(`${base}/exe`));
+  return {
+    pid,
+    ppid: parsed.ppid,
+    name: parsed.name,
+    executable: exe?.replace(/ \(deleted\)$/, ''),
+    args,
+    startTicks: parsed.startTicks,
+    uid: idsFromStatus(status, 'Uid'),
+    gid: idsFromStatus(status, 'Gid'),
+    cwd: readOrUndefined(() => readlinkSync(`${base}/cwd`)),
+  };
+}
+
+/** Every process (thread-group leader) visible now. Threads are not listed under /proc directly, only their leaders. */
+export function scanProcesses(procRoot = '/proc'): ProcSnapshot[] {
+  const out: ProcSnapshot[] = [];
+  for (const name of readdirSync(procRoot)) {
+    if (!/^\d+$/.test(name)) continue;
+    const snap = readProcess(Number(name), procRoot);
+    if (snap) out.push(snap);
+  }
+  return out;
+}
