@@ -30,7 +30,10 @@ if (import.meta.main) {
   const report = resolve(root, '.cache/test-results/junit.xml');
   mkdirSync(resolve(root, '.cache/test-results'), { recursive: true });
   rmSync(report, { force: true });
-  const child = Bun.spawn([process.execPath, 'test', '--reporter=junit', `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
+  // A hang guard, not a speed assertion: integration tests start Elasticsearch nodes and load BPF programs.
+  // Passed here because bun 1.4.5 ignores [test] timeout in bunfig.toml.
+  const args = ['test', '--timeout=180000', '--reporter=junit', `--reporter-outfile=${report}`, ...process.argv.slice(2)];
+  const child = Bun.spawn([process.execPath, ...args], {
     cwd: root,
     stdio: ['inherit', 'inherit', 'inherit'],
   });
