@@ -3,9 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
+import { canRunKernelBenches, sensorPipeline, syscallStorm } from './sensor.bench.ts';
 import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
 
-export const BENCHMARKS: Benchmark[] = [cliStartup, configLoad, localStoreWrite];
+/** Benchmarks that load BPF programs need root and a BTF kernel; without them they are listed as skipped. */
+export const BENCHMARKS: Benchmark[] = [cliStartup, configLoad, localStoreWrite, ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm] : [])];
 
 if (import.meta.main) {
   const only = process.argv[2];

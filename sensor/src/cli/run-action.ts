@@ -34,5 +34,8 @@ export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
   if (problems.length > 0) {
     throw new ProvmonError(`cannot start capture:\n${problems.map((p) => `- ${p.what}\n  fix: ${p.fix}`).join('\n')}`, { exitCode: 77 });
   }
-  notLandedYet('capture (eBPF syscalls and packets)', 'issues #3 (eBPF) and #4 (packets)');
+  if (flags.pcapFile) notLandedYet('reading packets from a file (--pcap-file)', 'issue #4 (packet capture)');
+  if (!config.ebpf_config.enabled) notLandedYet('packet capture', 'issue #4 (packet capture)');
+  const { runSensor } = await import('../run/sensor.ts');
+  await runSensor({ config, paths, log, ...(flags.duration ? { durationS: flags.duration } : {}) });
 }

@@ -36,9 +36,33 @@ export const EsConfigSchema = z
   })
   .describe('Elasticsearch output');
 
+const powerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
 export const EbpfConfigSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Capture syscalls with eBPF'),
   file_logging_enabled: z.boolean().default(false).describe('Also write eBPF events as JSONL when storage_type is elasticsearch'),
+  // provmon additions
+  ring_buffer_mb: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .refine(powerOfTwo, 'a power of two (1, 2, 4 ... 1024)')
+    .default(16)
+    .describe('provmon: BPF ring buffer size in MiB (a power of two)'),
+  flush_interval: seconds('read/write aggregate flush interval').default(5).describe('provmon: open descriptors report their aggregated reads/writes this often'),
+  path_prefixes: z
+    .array(z.string().startsWith('/', 'an absolute path prefix'))
+    .default(['/proc', '/sys', '/usr/lib*', '/lib*', '/dev/null'])
+    .describe('provmon: file events under these prefixes are dropped in the kernel (never exec); a trailing * is a byte prefix, otherwise a path component boundary'),
+  noise: z
+    .array(z.strictObject({ comm: z.string().min(1).max(15), exe: z.string().startsWith('/', 'an absolute executable path') }))
+    .default([{ comm: 'systemd-journal', exe: '/usr/lib/systemd/systemd-journald' }])
+    .describe('provmon: processes dropped in the kernel when BOTH comm and executable match (a renamed process is still captured)'),
+  network_allowlist: z
+    .array(z.strictObject({ ip: z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' }), port: port }))
+    .default([])
+    .describe('provmon: exact IP+port pairs whose socket events are dropped in the kernel; the same port on another IP is still captured'),
 });
 
 export const PcapConfigSchema = z.strictObject({
@@ -63,6 +87,14 @@ export const ConfigSchema = z
       .default('local')
       .describe('Where events go (the seed defaulted to elasticsearch; provmon defaults to the local store)'),
     log_level: z.enum(LOG_LEVELS).default('info').describe('provmon: log verbosity'),
+    stats_interval: seconds('live stats interval').default(5).describe('provmon: live stats are logged this often'),
+    local_config: z
+      .strictObject({
+        rotate_mb: z.number().int().min(1).max(65536).default(128).describe('Rotate a JSONL file when it reaches this size (MiB)'),
+        max_files: z.number().int().min(1).max(100000).default(20).describe('Rotated files kept per stream; older ones are deleted and their events counted as evicted'),
+      })
+      .prefault({})
+      .describe('provmon: local store (JSONL files + index) bounds'),
     es_config: EsConfigSchema.prefault({}),
     ebpf_config: EbpfConfigSchema.prefault({}),
     pcap_config: PcapConfigSchema.prefault({}),

@@ -1,0 +1,158 @@
+/**
+ * The sensor under load (needs root and a BPF kernel): the slowdown a syscall storm suffers with the sensor running,
+ * and how fast user space turns ring-buffer records into stored documents.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { EcsEvent } from '../kibana-plugin/common/ecs.ts';
+import { loadConfig } from '../sensor/src/config/load.ts';
+import { BootClock } from '../sensor/src/ebpf/clock.ts';
+import { loadSensor } from '../sensor/src/ebpf/loader.ts';
+import { decodeRecord } from '../sensor/src/ebpf/records.ts';
+import { FdTable } from '../sensor/src/model/fd-table.ts';
+import { hostIdentity } from '../sensor/src/model/host.ts';
+import { ProcessTable } from '../sensor/src/model/process-table.ts';
+import { SyscallEventBuilder } from '../sensor/src/model/syscall-events.ts';
+import { LocalStore } from '../sensor/src/output/local/local-store.ts';
+import { startSensor } from '../test/support/sensor.ts';
+import type { Benchmark } from './harness.ts';
+
+const ROOT = resolve(import.meta.dir, '..');
+const STORM_ROUNDS = 200_000;
+
+export function canRunKernelBenches(): boolean {
+  return process.getuid?.() === 0 && existsSync('/sys/kernel/btf/vmlinux');
+}
+
+function stormBinary(): string {
+  const out = resolve(ROOT, '.cache/bench/storm');
+  mkdirSync(resolve(ROOT, '.cache/bench'), { recursive: true });
+  const build = Bun.spawnSync(['clang', '-O2', '-o', out, resolve(ROOT, 'bench/workloads/storm.c')]);
+  if (build.exitCode !== 0) throw new Error(`cannot build the storm workload: ${build.stderr.toString()}`);
+  return out;
+}
+
+let storm = '';
+let work = '';
+
+function runStorm(rounds: number): number {
+  const r = Bun.spawnSync([storm, join(work, 'storm.dat'), String(rounds)]);
+  if (r.exitCode !== 0) throw new Error(`storm failed: ${r.stderr.toString()}`);
+  return Number(r.stdout.toString().trim()) / 1e6;
+}
+
+/** open+write+pread+close loop timing, with and without the sensor attached (drops must stay zero). */
+export const syscallStorm: Benchmark = {
+  name: 'syscall storm under the sensor',
+  unit: `ms per ${STORM_ROUNDS.toLocaleString('en')} open/write/read/close rounds`,
+  better: 'lower',
+  rounds: 5,
+  note: 'ratio = slowdown of the workload with the sensor running (target ≤ 1.10); drops are checked to be zero',
+  setup: () => {
+    storm = stormBinary();
+    work = mkdtempSync(join(tmpdir(), 'provmon-storm-'));
+  },
+  teardown: () => rmSync(work, { recursive: true, force: true }),
+  baseline: { label: 'without sensor', measure: () => runStorm(STORM_ROUNDS) },
+  cases: [
+    {
+      label: 'with provmon run (eBPF, local store)',
+      measure: async () => {
+        const sensor = await startSensor({ eventsDir: mkdtempSync(join(work, 'ev-')) });
+        const ms = runStorm(STORM_ROUNDS);
+        const summary = await sensor.stop();
+        if (summary.kernelDropped > 0) throw new Error(`the sensor dropped ${summary.kernelDropped} records under the storm`);
+        return ms;
+      },
+    },
+  ],
+};
+
+/** Raw ring-buffer bytes of one storm, captured once and replayed through each user-space stage. */
+let captured: { bytes: Uint8Array; offsets: number[]; lengths: number[] } | undefined;
+
+function captureStorm(rounds: number): NonNullable<typeof captured> {
+  const bpf = loadSensor({ ringBytes: 256 * 1024 * 1024, filters: { ownTgids: [process.pid] } });
+  try {
+    runStorm(rounds);
+    bpf.detach();
+    bpf.flush();
+    const chunks: Uint8Array[] = [];
+    const offsets: number[] = [];
+    const lengths: number[] = [];
+    let at = 0;
+    while (
+      bpf.ring.drainRaw((_dv, u8, off, len) => {
+        chunks.push(u8.slice(off, off + len));
+        offsets.push(at);
+        lengths.push(len);
+        at += len;
+      }) > 0
+    );
+    if (bpf.stats().dropped) throw new Error('capture ring too small');
+    const bytes = new Uint8Array(at);
+    let o = 0;
+    for (const c of chunks) (bytes.set(c, o), (o += c.length));
+    return { bytes, offsets, lengths };
+  } finally {
+    bpf.close();
+  }
+}
+
+function replay(stage: 'decode' | 'documents' | 'store'): number {
+  const { bytes, offsets, lengths } = captured!;
+  const dv = new DataView(bytes.buffer);
+  const { config } = loadConfig({ env: {}, defaultFiles: [] });
+  const host = hostIdentity('');
+  const clock = new BootClock();
+  const builder = new SyscallEventBuilder({
+    host,
+    processes: new ProcessTable({ host }),
+    fds: new FdTable(),
+    toIso: (ns) => clock.toIso(ns),
+    toEpochMs: (ns) => clock.toEpochMs(ns),
+    namespace: config.es_config.namespace,
+    bootId: '00000000',
+  });
+  const dir = stage === 'store' ? mkdtempSync(join(work, 'replay-')) : '';
+  const store = stage === 'store' ? new LocalStore({ dir }) : undefined;
+  let docs = 0;
+  const emit = store ? (d: EcsEvent) => (docs++, store.write(d)) : (_d: EcsEvent) => void docs++;
+  const start = Bun.nanoseconds();
+  let sink = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    const rec = decodeRecord(dv, bytes, offsets[i]!, lengths[i]!);
+    if (!rec) continue;
+    if (stage === 'decode') sink += rec.pid;
+    else builder.handle(rec, emit);
+  }
+  store?.close();
+  const seconds = (Bun.nanoseconds() - start) / 1e9;
+  if (sink === -1) console.log(sink);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  return (stage === 'decode' ? offsets.length : docs) / seconds;
+}
+
+/** User-space pipeline speed on a captured storm: decode only, + ECS documents, + local store (JSONL and index). */
+export const sensorPipeline: Benchmark = {
+  name: 'sensor pipeline on a captured storm',
+  unit: 'records/s (decode) or documents/s',
+  better: 'higher',
+  rounds: 5,
+  note: 'the same ring-buffer bytes replayed in process; target ≥ 500K events/s decoded and written',
+  setup: () => {
+    storm = stormBinary();
+    work = mkdtempSync(join(tmpdir(), 'provmon-pipeline-'));
+    captured = captureStorm(100_000);
+  },
+  teardown: () => {
+    captured = undefined;
+    rmSync(work, { recursive: true, force: true });
+  },
+  baseline: { label: 'decode records only', measure: () => replay('decode') },
+  cases: [
+    { label: 'decode + ECS documents', measure: () => replay('documents') },
+    { label: 'decode + ECS + local store (JSONL + index)', measure: () => replay('store') },
+  ],
+};

@@ -1,0 +1,468 @@
+/**
+ * The one loader: checks the host (privileges, BTF, tracefs), opens bpf/build/provmon.bpf.o
+ * with libbpf, sizes the maps, loads (CO-RE relocation + verifier), attaches every program,
+ * maps the ring buffer and writes the filters. Failures become ProvmonErrors that say what
+ * to do; a verifier rejection names the program and quotes the end of the verifier log.
+ */
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ProvmonError } from '../errors.ts';
+import { preflightProblems } from '../preflight/capabilities.ts';
+import { libbpf, libc, lastErrno, strerror, setLibbpfPrint, asPtr, ptr, closeFdsParallel, type Pointer, type LibbpfLogLevel } from './libbpf.ts';
+import { MmapRing } from './ringbuf.ts';
+import { Layout } from './records.ts';
+import {
+  DEFAULT_PATH_PREFIXES,
+  netKey,
+  noiseKey,
+  parsePrefix,
+  prefixEntry,
+  resolveExe,
+  type FilterConfig,
+} from './filters.ts';
+
+const BPF_DIR = fileURLToPath(new URL('../../../bpf/', import.meta.url));
+export const DEFAULT_OBJECT = join(BPF_DIR, 'build/provmon.bpf.o');
+const BTF_PATH = '/sys/kernel/btf/vmlinux';
+
+export interface LoadOptions {
+  /** compiled object; default bpf/build/provmon.bpf.o (built by bpf/build.sh when missing or stale) */
+  objectPath?: string;
+  /** ring buffer bytes: a power of two, at least one page. Default 16 MiB */
+  ringBytes?: number;
+  filters?: FilterConfig;
+  /** map capacities (entries) */
+  capacities?: { processes?: number; aggregates?: number };
+  /** libbpf's own log lines (warnings by default; set `logLevel` for more) */
+  log?: (level: LibbpfLogLevel, line: string) => void;
+  logLevel?: LibbpfLogLevel;
+  /** run bpf/build.sh before loading (default: true when it exists) */
+  build?: boolean;
+}
+
+export interface KernelStats {
+  /** records the kernel tried to write into the ring buffer */
+  produced: number;
+  /** ... of which did not fit (ring full): produced − dropped must reach user space */
+  dropped: number;
+  /** syscalls whose entry could not be stashed (in-flight map full): event lost */
+  stashFull: number;
+  /** read/write calls that could not be aggregated (aggregate map full) */
+  aggFull: number;
+  /** process filter state that could not be stored (process map full) */
+  procFull: number;
+  /** read/write-like calls folded into aggregates */
+  ioCalls: number;
+  /** every loss above, summed */
+  lost: number;
+}
+
+/* ------------------------------------------------------------- preflight */
+
+/** Throws a ProvmonError when this host cannot load the sensor (privileges, BTF). Mounts tracefs if needed. */
+export function preflight(): void {
+  const problems = preflightProblems({ ebpf: true, pcap: false, btfPath: BTF_PATH });
+  if (problems.length > 0) {
+    throw new ProvmonError(`cannot load the eBPF sensor: ${problems.map((p) => p.what).join('; ')}`, {
+      hint: problems.map((p) => p.fix).join('\n'),
+      exitCode: 77,
+    });
+  }
+  ensureTracefs();
+}
+
+/** libbpf attaches tracepoints by id, read from tracefs: mount it when the host has not. */
+function ensureTracefs(): void {
+  if (existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')) return;
+  const rc = libc().mount(Buffer.from('tracefs\0'), Buffer.from('/sys/kernel/tracing\0'), Buffer.from('tracefs\0'), 0n, null);
+  if (rc !== 0 || !existsSync('/sys/kernel/tracing/events')) {
+    throw new ProvmonError(`tracefs is not mounted and mounting it failed (errno ${lastErrno()})`, {
+      hint: 'mount -t tracefs tracefs /sys/kernel/tracing',
+      exitCode: 78,
+    });
+  }
+}
+
+/** Run bpf/build.sh (idempotent: compiles only when sources or the kernel's BTF changed). */
+export function buildObject(): void {
+  const script = join(BPF_DIR, 'build.sh');
+  if (!existsSync(script)) return;
+  const r = Bun.spawnSync(['bash', script], { stdout: 'pipe', stderr: 'pipe' });
+  if (r.exitCode !== 0) {
+    throw new ProvmonError('building the eBPF object failed (bpf/build.sh)', {
+      hint: r.stderr.toString().trim().split('\n').slice(-20).join('\n'),
+    });
+  }
+}
+
+/* ------------------------------------------------------------ map helpers */
+
+function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, what: string): void {
+  const err = libbpf().bpf_map_update_elem(fd, key, value, 0n);
+  if (err < 0) {
+    const hint = err === -7 || err === -28 ? 'the map is full: its capacity is sized from the configuration at load; restart the sensor to grow it' : undefined;
+    throw new ProvmonError(`cannot store ${what} in the kernel: ${strerror(err)}`, hint ? { hint } : {});
+  }
+}
+
+function clearMap(fd: number, keySize: number): void {
+  const key = new Uint8Array(keySize);
+  const b = libbpf();
+  // always restart from the first key: deleting invalidates iteration order
+  while (b.bpf_map_get_next_key(fd, null, key) === 0) {
+    if (b.bpf_map_delete_elem(fd, key) < 0) break;
+  }
+}
+
+/* ---------------------------------------------------------------- sensor */
+
+interface Attached {
+  name: string;
+  link: Pointer;
+}
+
+const MUTE_SELF = 1;
+const MUTE_NOISE = 2;
+
+export class BpfSensor {
+  readonly ring: MmapRing;
+  readonly ringBytes: number;
+  /** programs whose tracepoint this kernel does not have (e.g. fchmodat2 before 6.6) */
+  readonly unavailable: string[] = [];
+  private obj: Pointer | null;
+  private links: Attached[] = [];
+  private iterLink: Pointer | null = null;
+  private readonly fds: Record<string, number>;
+  private readonly ncpu: number;
+
+  /** @internal use loadSensor() */
+  constructor(obj: Pointer, fds: Record<string, number>, ringBytes: number) {
+    this.obj = obj;
+    this.fds = fds;
+    this.ringBytes = ringBytes;
+    this.ncpu = libbpf().libbpf_num_possible_cpus();
+    this.ring = new MmapRing(fds.events!, ringBytes);
+  }
+
+  /** @internal attach every program (loadSensor does it after writing the filters) */
+  attach(log?: (level: LibbpfLogLevel, line: string) => void): void {
+    const b = libbpf();
+    const obj = this.obj!;
+    try {
+      for (let prog = asPtr(b.bpf_object__next_program(obj, null)); prog; prog = asPtr(b.bpf_object__next_program(obj, prog))) {
+        const name = String(b.bpf_program__name(prog));
+        const section = String(b.bpf_program__section_name(prog));
+        if (section.startsWith('iter/')) {
+          this.iterLink = attachIter(prog, this.mapFd('agg'), name);
+          continue;
+        }
+        const link = asPtr(b.bpf_program__attach(prog));
+        if (!link) {
+          const e = lastErrno();
+          const tp = section.replace(/^tracepoint\//, '');
+          if (e === 2 && !existsSync(`/sys/kernel/tracing/events/${tp}`) && !existsSync(`/sys/kernel/debug/tracing/events/${tp}`)) {
+            this.unavailable.push(tp);
+            log?.('warn', `tracepoint ${tp} does not exist on this kernel: ${name} not attached`);
+            continue;
+          }
+          throw new ProvmonError(`attaching eBPF program '${name}' (${section}) failed: ${strerror(-e)}`);
+        }
+        this.links.push({ name, link });
+      }
+    } catch (error) {
+      this.detach();
+      throw error;
+    }
+    if (!this.iterLink) throw new ProvmonError('eBPF object has no flush_io iterator (stale build? run bash bpf/build.sh)');
+  }
+
+  get programCount(): number {
+    return this.links.length + (this.iterLink ? 1 : 0);
+  }
+
+  mapFd(name: string): number {
+    const fd = this.fds[name];
+    if (fd === undefined) throw new Error(`no map ${name}`);
+    return fd;
+  }
+
+  /**
+   * Write the filters into the kernel maps. A field that is undefined is left as it is;
+   * an array replaces that filter's rules. ownTgids are added (never removed: their
+   * descendants were marked as they forked).
+   */
+  setFilters(cfg: FilterConfig, opts: { classifyRunning?: boolean } = {}): void {
+    if (cfg.ownTgids) for (const tgid of cfg.ownTgids) this.muteProcess(tgid, MUTE_SELF);
+    if (cfg.noise) {
+      const fd = this.mapFd('noise');
+      clearMap(fd, 16 + 256);
+      this.clearMuteBit(MUTE_NOISE); // re-decided below for running processes, and at every exec
+      const rules = cfg.noise.map((r) => ({ comm: r.comm.slice(0, 15), exe: resolveExe(r.exe) }));
+      for (const r of rules) mapUpdate(fd, noiseKey(r.comm, r.exe), Uint8Array.of(1), `noise rule ${r.comm} ${r.exe}`);
+      // processes already running when the rule arrives: classify them from /proc
+      if (opts.classifyRunning !== false && rules.length) {
+        for (const pid of listPids()) {
+          const comm = readProc(`/proc/${pid}/comm`)?.trimEnd();
+          let exe: string | undefined;
+          try {
+            exe = readlinkSync(`/proc/${pid}/exe`);
+          } catch {
+            continue;
+          }
+          if (rules.some((r) => r.comm === comm && r.exe === exe)) this.muteProcess(pid, MUTE_NOISE);
+        }
+      }
+    }
+    if (cfg.pathPrefixes) {
+      const fd = this.mapFd('prefixes');
+      clearMap(fd, 260);
+      for (const p of cfg.pathPrefixes) {
+        const { key, value } = prefixEntry(parsePrefix(p));
+        mapUpdate(fd, key, value, `path prefix ${p}`);
+      }
+    }
+    if (cfg.netAllow) {
+      const fd = this.mapFd('netallow');
+      clearMap(fd, 20);
+      for (const r of cfg.netAllow) mapUpdate(fd, netKey(r.ip, r.port), Uint8Array.of(1), `network allowlist entry ${r.ip}:${r.port}`);
+    }
+  }
+
+  private clearMuteBit(bit: number): void {
+    const fd = this.mapFd('proc_state');
+    const b = libbpf();
+    const key = new Uint32Array(1);
+    const next = new Uint32Array(1);
+    const val = new Uint32Array(2);
+    let prev: Uint32Array | null = null;
+    while (b.bpf_map_get_next_key(fd, prev, next) === 0) {
+      key[0] = next[0]!;
+      if (b.bpf_map_lookup_elem(fd, key, val) === 0 && val[0]! & bit) {
+        val[0] = val[0]! & ~bit;
+        b.bpf_map_update_elem(fd, key, val, 2n /* BPF_EXIST */);
+      }
+      prev = key;
+    }
+  }
+
+  private muteProcess(tgid: number, bit: number): void {
+    const fd = this.mapFd('proc_state');
+    const key = new Uint32Array([tgid]);
+    const val = new Uint32Array(2);
+    libbpf().bpf_map_lookup_elem(fd, key, val);
+    val[0] = val[0]! | bit;
+    mapUpdate(fd, new Uint8Array(key.buffer), new Uint8Array(val.buffer), `process ${tgid}`);
+  }
+
+  /** Kernel counters summed over CPUs. */
+  stats(): KernelStats {
+    const size = Layout.stats.SIZE;
+    const buf = new Uint8Array(size * this.ncpu);
+    const key = new Uint32Array([0]);
+    const err = libbpf().bpf_map_lookup_elem(this.mapFd('stats'), key, buf);
+    if (err < 0) throw new Error(`reading stats: ${strerror(err)}`);
+    const dv = new DataView(buf.buffer);
+    const sum = (o: number) => {
+      let t = 0;
+      for (let c = 0; c < this.ncpu; c++) t += Number(dv.getBigUint64(c * size + o, true));
+      return t;
+    };
+    const s = Layout.stats;
+    const produced = sum(s.rb_attempts);
+    const dropped = sum(s.rb_drops);
+    const stashFull = sum(s.stash_full);
+    const aggFull = sum(s.agg_full);
+    const procFull = sum(s.proc_full);
+    return { produced, dropped, stashFull, aggFull, procFull, ioCalls: sum(s.io_calls), lost: dropped + stashFull + aggFull };
+  }
+
+  /**
+   * Emit every open fd's read/write counters accumulated since the last flush (one
+   * PMK_IO record per active fd, reason 'interval'). Runs the flush_io iterator: one
+   * read() of a bpf_iter fd walks the aggregate map in the kernel.
+   */
+  flush(): void {
+    if (!this.iterLink) return;
+    const b = libbpf();
+    const fd = b.bpf_iter_create(b.bpf_link__fd(this.iterLink));
+    if (fd < 0) throw new Error(`bpf_iter_create: ${strerror(fd)}`);
+    const buf = new Uint8Array(64);
+    try {
+      for (;;) {
+        const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+        if (n <= 0) break;
+      }
+    } finally {
+      libc().close(fd);
+    }
+  }
+
+  /** Stop producing (programs detached). The ring and maps stay readable until close(). */
+  detach(): void {
+    const b = libbpf();
+    const fds: number[] = [];
+    for (const l of this.links) {
+      fds.push(b.bpf_link__fd(l.link));
+      b.bpf_link__disconnect(l.link); // keep the fd open: closed below, in parallel
+      b.bpf_link__destroy(l.link);
+    }
+    this.links = [];
+    closeFdsParallel(fds);
+  }
+
+  close(): void {
+    this.detach();
+    const b = libbpf();
+    if (this.iterLink) b.bpf_link__destroy(this.iterLink);
+    this.iterLink = null;
+    this.ring.close();
+    if (this.obj) b.bpf_object__close(this.obj);
+    this.obj = null;
+  }
+}
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function listPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/* ----------------------------------------------------------------- load */
+
+const LOG_RANK: Record<LibbpfLogLevel, number> = { warn: 0, info: 1, debug: 2 };
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Extract the verifier's complaint from libbpf's log: program name and the last lines. */
+export function verifierFailure(lines: string[]): { program: string; tail: string[] } | undefined {
+  let program: string | undefined;
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const m = lines[i]!.match(/prog '([^']+)': -- BEGIN PROG LOAD LOG --/);
+    if (m) {
+      program = m[1];
+      start = i + 1;
+      end = -1;
+    } else if (start >= 0 && end < 0 && lines[i]!.includes('-- END PROG LOAD LOG --')) {
+      end = i;
+    }
+  }
+  if (!program) {
+    for (const l of lines) {
+      const m = l.match(/prog '([^']+)': failed to load/);
+      if (m) return { program: m[1]!, tail: [] };
+    }
+    return undefined;
+  }
+  const body = lines.slice(start, end < 0 ? undefined : end).filter((l) => l.trim().length);
+  return { program, tail: body.slice(-20) };
+}
+
+export function loadSensor(opts: LoadOptions = {}): BpfSensor {
+  preflight();
+  const objectPath = opts.objectPath ?? DEFAULT_OBJECT;
+  if (opts.build ?? opts.objectPath === undefined) buildObject();
+  if (!existsSync(objectPath)) {
+    throw new ProvmonError(`eBPF object ${objectPath} not found`, { hint: 'build it with: bash bpf/build.sh' });
+  }
+  const ringBytes = opts.ringBytes ?? 16 * 1024 * 1024;
+  const page = 4096;
+  if (!isPowerOfTwo(ringBytes) || ringBytes < page) {
+    throw new ProvmonError(`ring buffer size ${ringBytes} is not a power of two of at least ${page} bytes`);
+  }
+
+  const b = libbpf();
+  const logLines: string[] = [];
+  const maxRank = LOG_RANK[opts.logLevel ?? 'warn'];
+  setLibbpfPrint((level, line) => {
+    logLines.push(line);
+    if (opts.log && LOG_RANK[level] <= maxRank) opts.log(level, line);
+  });
+
+  const obj = asPtr(b.bpf_object__open_file(Buffer.from(objectPath + '\0'), null));
+  if (!obj) throw new ProvmonError(`libbpf cannot open ${objectPath}: ${strerror(-lastErrno())}`, { hint: logLines.slice(-5).join('\n') });
+
+  let owned = true; // until BpfSensor takes the object over
+  try {
+    const map = (name: string) => {
+      const m = asPtr(b.bpf_object__find_map_by_name(obj, Buffer.from(name + '\0')));
+      if (!m) throw new ProvmonError(`eBPF object has no map '${name}' (stale build? run bash bpf/build.sh)`);
+      return m;
+    };
+    const setMax = (name: string, n: number) => {
+      const err = b.bpf_map__set_max_entries(map(name), n);
+      if (err < 0) throw new Error(`bpf_map__set_max_entries(${name}): ${strerror(err)}`);
+    };
+    const f = opts.filters ?? {};
+    setMax('events', ringBytes);
+    setMax('noise', Math.max(64, 2 * (f.noise?.length ?? 0)));
+    setMax('prefixes', Math.max(256, 2 * (f.pathPrefixes?.length ?? DEFAULT_PATH_PREFIXES.length)));
+    setMax('netallow', Math.max(1024, 2 * (f.netAllow?.length ?? 0)));
+    if (opts.capacities?.processes) setMax('proc_state', opts.capacities.processes);
+    if (opts.capacities?.aggregates) setMax('agg', opts.capacities.aggregates);
+
+    const err = b.bpf_object__load(obj);
+    if (err < 0) {
+      if (err === -1) {
+        throw new ProvmonError('the kernel refused to load the eBPF programs: permission denied', {
+          hint: 'run as root; in a container also allow bpf(2) (seccomp) and CAP_BPF/CAP_PERFMON',
+          exitCode: 77,
+        });
+      }
+      const v = verifierFailure(logLines);
+      if (v) {
+        throw new ProvmonError(
+          `the kernel verifier rejected eBPF program '${v.program}' (${strerror(err)})` +
+            (v.tail.length ? `\n--- last lines of the verifier log ---\n${v.tail.join('\n')}` : ''),
+          { hint: 'this kernel may be older than the programs need (>= 5.17 with BTF); report it with `uname -r`' },
+        );
+      }
+      throw new ProvmonError(`loading eBPF object failed: ${strerror(err)}`, { hint: logLines.slice(-20).join('\n') });
+    }
+
+    const fds: Record<string, number> = {};
+    for (const name of ['events', 'stats', 'proc_state', 'noise', 'prefixes', 'netallow', 'agg']) {
+      fds[name] = b.bpf_map__fd(map(name));
+    }
+
+    const sensor = new BpfSensor(obj, fds, ringBytes);
+    owned = false;
+    try {
+      // filters first: the sensor's own activity must be muted before the first event fires
+      sensor.setFilters({ pathPrefixes: [...DEFAULT_PATH_PREFIXES], ...f });
+      sensor.attach(opts.log);
+    } catch (error) {
+      sensor.close();
+      throw error;
+    }
+    return sensor;
+  } finally {
+    if (owned) b.bpf_object__close(obj);
+    setLibbpfPrint(opts.log ? (level, line) => LOG_RANK[level] <= maxRank && opts.log!(level, line) : undefined);
+  }
+}
+
+/** iter/bpf_map_elem needs the map it walks: bpf_iter_attach_opts { sz, link_info*, link_info_len } */
+function attachIter(prog: Pointer, mapFd: number, name: string): Pointer {
+  const linkInfo = new Uint32Array(4); // union bpf_iter_link_info: { __u32 map_fd } first
+  linkInfo[0] = mapFd;
+  const opts = new BigUint64Array(3);
+  opts[0] = 24n; // sizeof(struct bpf_iter_attach_opts)
+  opts[1] = BigInt(ptr(linkInfo));
+  opts[2] = 16n; // link_info_len
+  const link = asPtr(libbpf().bpf_program__attach_iter(prog, opts));
+  if (!link) throw new ProvmonError(`attaching eBPF iterator '${name}' failed: ${strerror(-lastErrno())}`);
+  return link;
+}

@@ -1,0 +1,456 @@
+import { readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
+import type { ExecRecord, FileRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
+import { ticksFromBootNs } from './entity-id.ts';
+import { errnoName } from '../ebpf/records.ts';
+import type { FdTable, FdTarget } from './fd-table.ts';
+import type { HostIdentity } from './host.ts';
+import type { ProcessInfo, ProcessTable } from './process-table.ts';
+
+const AT_FDCWD = -100;
+const AT_REMOVEDIR = 0x200;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/** Open flags worth a word in provmon.open.flags (the access mode is always named). */
+const OPEN_FLAG_NAMES: [number, string][] = [
+  [0o100, 'O_CREAT'],
+  [0o200, 'O_EXCL'],
+  [0o1000, 'O_TRUNC'],
+  [0o2000, 'O_APPEND'],
+  [0o200000, 'O_DIRECTORY'],
+  [0o400000, 'O_NOFOLLOW'],
+  [0o2000000, 'O_CLOEXEC'],
+  [0o10000000, 'O_PATH'],
+];
+
+export function openFlagNames(flags: number): string[] {
+  const acc = flags & 3;
+  const names = [acc === 1 ? 'O_WRONLY' : acc === 2 ? 'O_RDWR' : 'O_RDONLY'];
+  for (const [bit, name] of OPEN_FLAG_NAMES) if ((flags & bit) === bit) names.push(name);
+  return names;
+}
+
+export interface SyscallEventStats {
+  /** I/O aggregates on descriptors we cannot name (pipes, fds older than the sensor): counted, not emitted */
+  unattributedIo: number;
+  /** records for a process the table does not know (its fork predates a gap): emitted with what the record tells */
+  unknownProcess: number;
+}
+
+export interface SyscallEventOptions {
+  host: HostIdentity;
+  processes: ProcessTable;
+  fds: FdTable;
+  /** boot-relative ns → ISO timestamp and epoch ms */
+  toIso: (bootNs: number) => string;
+  toEpochMs: (bootNs: number) => number;
+  namespace: string;
+  /** Short boot id: with kernel timestamps it makes event ids unique across reboots. */
+  bootId: string;
+}
+
+type Category = 'process' | 'file' | 'network';
+
+/**
+ * Turns decoded kernel records into ECS documents (datasets process, file, network), keeping the process and fd
+ * tables current on the way. Hot path: one object literal per document, no per-record allocation beyond it.
+ */
+export class SyscallEventBuilder {
+  readonly stats: SyscallEventStats = { unattributedIo: 0, unknownProcess: 0 };
+  private readonly idPrefix: string;
+
+  constructor(private readonly o: SyscallEventOptions) {
+    this.idPrefix = `${o.host.id.slice(0, 8)}${o.bootId.slice(0, 8)}`;
+  }
+
+  /** Documents for the record (zero, one or two), in order; tables are updated first so the event sees the new state. */
+  handle(rec: PmRecord, emit: (doc: EcsEvent) => void): void {
+    switch (rec.kind) {
+      case 'fork':
+        return this.fork(rec, emit);
+      case 'execve':
+      case 'execveat':
+        return this.exec(rec, emit);
+      case 'exit': {
+        const nowMs = this.o.toEpochMs(rec.tsNs);
+        const info = this.o.processes.exit(rec.tgid, rec.exitCode, nowMs) ?? this.processFromHeader(rec);
+        this.o.fds.exit(rec.tgid);
+        const proc = this.processFields(info);
+        proc.end = this.o.toIso(rec.tsNs);
+        proc.exit_code = rec.signal ? 128 + rec.signal : rec.exitCode;
+        const doc = this.base(rec, 'process', 'end', ['end'], proc, 'x');
+        doc.event.outcome = rec.signal === 0 && rec.exitCode === 0 ? 'success' : 'failure';
+        if (rec.signal) doc.provmon = { exit_signal: rec.signal, core_dumped: rec.coreDumped };
+        return emit(doc);
+      }
+      case 'dup':
+        if (rec.ret >= 0) {
+          const target = this.o.fds.get(rec.tgid, rec.oldfd);
+          if (target) this.o.fds.set(rec.tgid, rec.ret, target);
+        }
+        return;
+      case 'close':
+      case 'io':
+        return this.io(rec, emit);
+      case 'setuid':
+      case 'setgid':
+      case 'setreuid':
+      case 'setregid':
+      case 'setresuid':
+      case 'setresgid':
+        return this.setid(rec, emit);
+      case 'socket':
+      case 'connect':
+      case 'bind':
+      case 'listen':
+      case 'accept':
+      case 'accept4':
+      case 'sendto':
+      case 'recvfrom':
+        return this.net(rec, emit);
+      default:
+        return this.file(rec, emit);
+    }
+  }
+
+  /** A state document per process found in /proc at start-up, so old processes have executable, args and parent. */
+  alreadyRunning(info: ProcessInfo, at: string, seq: number): EcsEvent {
+    return {
+      '@timestamp': at,
+      event: {
+        kind: 'state',
+        category: ['process'],
+        type: ['info'],
+        action: 'already_running',
+        dataset: 'provmon.process',
+        module: 'provmon',
+        id: `${this.idPrefix}-s${info.pid.toString(36)}-${info.startTicks.toString(36)}-${seq.toString(36)}`,
+        sequence: seq,
+      },
+      host: { name: this.o.host.name, id: this.o.host.id },
+      data_stream: { type: 'logs', dataset: 'provmon.process', namespace: this.o.namespace },
+      process: this.processFields(info),
+      user: { id: String(info.uid) },
+      group: { id: String(info.gid) },
+    };
+  }
+
+  private fork(rec: ForkRecord, emit: (doc: EcsEvent) => void): void {
+    if (rec.ret < 0) {
+      const doc = this.base(rec, 'process', 'fork', ['start'], this.processFields(this.process(rec)), 'f');
+      return emit(this.failed(doc, rec.ret));
+    }
+    const nowMs = this.o.toEpochMs(rec.tsNs);
+    // childStartNs is 0 when the kernel could not read it; the parent's fork time is then the best estimate.
+    const child = this.o.processes.fork(rec.tgid, rec.childTgid, ticksFromBootNs(rec.childStartNs || rec.tsNs), nowMs);
+    this.o.fds.fork(rec.tgid, rec.childTgid);
+    const doc = this.base(rec, 'process', 'fork', ['start'], this.processFields(child), 'f');
+    doc.provmon = { fork_via: rec.via };
+    emit(doc);
+  }
+
+  private exec(rec: ExecRecord, emit: (doc: EcsEvent) => void): void {
+    if (rec.ret < 0) {
+      const doc = this.base(rec, 'process', 'exec', ['start'], this.processFields(this.process(rec)), 'e');
+      const path = this.resolvePath(rec.tgid, rec.dirfd, rec.filename);
+      doc.file = { path, name: posix.basename(path) };
+      doc.provmon = { exec: { args: rec.argv } };
+      return emit(this.failed(doc, rec.ret));
+    }
+    const executable = rec.exe ?? this.resolvePath(rec.tgid, rec.dirfd, rec.filename);
+    const info = this.o.processes.exec(
+      rec.tgid,
+      { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.uid, gid: rec.gid },
+      this.o.toEpochMs(rec.tsNs),
+    );
+    const doc = this.base(rec, 'process', 'exec', ['start'], this.processFields(info), 'e');
+    // A script's exec runs its interpreter: process.executable is /usr/bin/sh, the file that was executed is the script.
+    const filename = rec.filename ? this.resolvePath(rec.tgid, rec.dirfd, rec.filename) : '';
+    if (filename && filename !== executable) doc.provmon = { exec: { filename } };
+    emit(doc);
+  }
+
+  private file(rec: FileRecord, emit: (doc: EcsEvent) => void): void {
+    const proc = this.process(rec);
+    const path = this.resolvePath(rec.tgid, rec.dirfd, rec.path);
+    let action: EventAction;
+    let type: string[];
+    switch (rec.kind) {
+      case 'open':
+      case 'openat':
+      case 'openat2': {
+        const created = (rec.flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL);
+        action = created ? 'creation' : 'open';
+        type = created ? ['creation'] : ['access'];
+        if (rec.ret >= 0) this.o.fds.set(rec.tgid, rec.ret, { kind: 'file', path });
+        break;
+      }
+      case 'unlink':
+      case 'unlinkat':
+        action = 'deletion';
+        type = ['deletion'];
+        break;
+      case 'rename':
+      case 'renameat':
+      case 'renameat2':
+        action = 'rename';
+        type = ['change'];
+        break;
+      default:
+        action = 'permission_change';
+        type = ['change'];
+    }
+    const doc = this.base(rec, 'file', action, type, this.processFields(proc), 'p');
+    if (action === 'rename' && rec.path2 !== null) {
+      const target = this.resolvePath(rec.tgid, rec.dirfd2, rec.path2);
+      doc.file = { path: target, name: posix.basename(target), directory: posix.dirname(target) };
+      doc.provmon = { file: { source_path: path } };
+    } else {
+      doc.file = { path, name: posix.basename(path), directory: posix.dirname(path) };
+      if (action === 'open' || action === 'creation') doc.provmon = { open: { flags: openFlagNames(rec.flags) } };
+      if (action === 'permission_change') doc.file.mode = (rec.mode & 0o7777).toString(8).padStart(4, '0');
+      if (action === 'deletion' && (rec.flags & AT_REMOVEDIR) !== 0) doc.file.type = 'dir';
+    }
+    if (rec.ret < 0) this.failed(doc, rec.ret);
+    emit(doc);
+  }
+
+  private io(rec: IoRecord, emit: (doc: EcsEvent) => void): void {
+    const target = rec.kind === 'close' ? this.o.fds.close(rec.tgid, rec.fd) : this.o.fds.get(rec.tgid, rec.fd);
+    if (rec.reason === 'reuse') this.o.fds.close(rec.tgid, rec.fd);
+    const hasIo = rec.rdCalls > 0 || rec.wrCalls > 0;
+    if (!target || target.kind === 'other') {
+      if (hasIo) this.stats.unattributedIo += 1;
+      return;
+    }
+    const proc = this.processFields(this.process(rec));
+    if (rec.rdCalls > 0) emit(this.ioDoc(rec, target, proc, 'read', rec.rdCalls, rec.rdBytes, rec.rdFirstNs, rec.rdLastNs));
+    if (rec.wrCalls > 0) emit(this.ioDoc(rec, target, proc, 'write', rec.wrCalls, rec.wrBytes, rec.wrFirstNs, rec.wrLastNs));
+    if (rec.kind === 'close' && target.kind === 'socket' && target.remote) {
+      const doc = this.base(rec, 'network', 'disconnect', ['end'], proc, 'd');
+      this.socketEnds(doc, target);
+      emit(doc);
+    }
+  }
+
+  private ioDoc(
+    rec: IoRecord,
+    target: Exclude<FdTarget, { kind: 'other' }>,
+    proc: EcsProcess,
+    direction: 'read' | 'write',
+    calls: number,
+    bytes: number,
+    firstNs: number,
+    lastNs: number,
+  ): EcsEvent {
+    const isSocket = target.kind === 'socket';
+    const action: EventAction = isSocket ? (direction === 'read' ? 'receive' : 'send') : direction;
+    const type = isSocket ? ['connection'] : direction === 'read' ? ['access'] : ['change'];
+    // The aggregate's own time is its last call, so a trace orders it after the reads/writes it sums up.
+    const doc = this.base(rec, isSocket ? 'network' : 'file', action, type, proc, direction === 'read' ? 'r' : 'w', lastNs || rec.tsNs);
+    doc.event.start = this.o.toIso(firstNs || rec.tsNs);
+    doc.event.end = this.o.toIso(lastNs || rec.tsNs);
+    doc.event.duration = Math.max(0, (lastNs || rec.tsNs) - (firstNs || rec.tsNs));
+    doc.provmon = { io: { count: calls, bytes }, fd: rec.fd, io_reason: rec.reason };
+    if (target.kind === 'file') {
+      doc.file = { path: target.path, name: posix.basename(target.path), directory: posix.dirname(target.path) };
+    } else {
+      this.socketEnds(doc, target);
+    }
+    return doc;
+  }
+
+  private setid(rec: SetidRecord, emit: (doc: EcsEvent) => void): void {
+    const info = this.process(rec);
+    const isUid = rec.kind.endsWith('uid');
+    const previous = isUid ? info.uid : info.gid;
+    if (rec.ret >= 0) {
+      info.uid = rec.euid;
+      info.gid = rec.egid;
+    }
+    const doc = this.base(rec, 'process', isUid ? 'uid_change' : 'gid_change', ['change'], this.processFields(info), 'u');
+    doc.provmon = { previous_user_id: String(previous), setid: { syscall: rec.kind, ids: rec.ids } };
+    if (rec.ret < 0) this.failed(doc, rec.ret);
+    emit(doc);
+  }
+
+  private net(rec: NetRecord, emit: (doc: EcsEvent) => void): void {
+    const family = rec.family === AF_INET ? 'ipv4' : rec.family === AF_INET6 ? 'ipv6' : rec.family === AF_UNIX ? 'unix' : 'other';
+    const transport = rec.type === 1 ? 'tcp' : rec.type === 2 ? 'udp' : 'other';
+    const local = rec.localAddress !== null ? { ip: rec.localAddress, port: rec.localPort } : undefined;
+    const remote = rec.remoteAddress !== null ? { ip: rec.remoteAddress, port: rec.remotePort } : undefined;
+    const proc = () => this.processFields(this.process(rec));
+    switch (rec.kind) {
+      case 'socket': {
+        if (rec.ret >= 0) this.o.fds.set(rec.tgid, rec.ret, { kind: 'socket', family, transport });
+        const doc = this.base(rec, 'network', 'socket', ['info'], proc(), 'n');
+        this.networkFields(doc, family, transport);
+        if (rec.ret < 0) this.failed(doc, rec.ret);
+        return emit(doc);
+      }
+      case 'sendto':
+      case 'recvfrom':
+        // The bytes arrive in the fd's aggregate; a new peer only renames what that aggregate will report.
+        if (remote) this.o.fds.updateSocket(rec.tgid, rec.fd, { family, remote, ...(local ? { local } : {}) });
+        return;
+      case 'connect': {
+        // EINPROGRESS is how a non-blocking connect starts, not a failure.
+        if (rec.ret >= 0 || rec.ret === -115) this.o.fds.updateSocket(rec.tgid, rec.fd, { family, ...(remote ? { remote } : {}), ...(local ? { local } : {}), role: 'client' });
+        const doc = this.base(rec, 'network', 'connection_attempted', ['start', 'connection'], proc(), 'c');
+        this.endpoints(doc, local, remote, family, this.transportOf(rec.tgid, rec.fd) ?? transport, rec.unixPath);
+        if (rec.ret === -115) {
+          doc.event.outcome = 'unknown';
+          doc.error = { code: 'EINPROGRESS' };
+        } else if (rec.ret < 0) this.failed(doc, rec.ret);
+        return emit(doc);
+      }
+      case 'accept':
+      case 'accept4': {
+        if (rec.ret >= 0) this.o.fds.set(rec.tgid, rec.ret, { kind: 'socket', family, transport: 'tcp', ...(remote ? { remote } : {}), ...(local ? { local } : {}), role: 'server' });
+        const doc = this.base(rec, 'network', 'connection_accepted', ['start', 'connection'], proc(), 'a');
+        // For an accepted connection the peer is the source and this host the destination.
+        this.endpoints(doc, remote, local, family, 'tcp', rec.unixPath);
+        if (rec.ret < 0) this.failed(doc, rec.ret);
+        return emit(doc);
+      }
+      default: {
+        // bind, listen
+        if (rec.kind === 'bind' && rec.ret >= 0 && local) this.o.fds.updateSocket(rec.tgid, rec.fd, { family, local });
+        const bound = this.o.fds.get(rec.tgid, rec.fd);
+        const doc = this.base(rec, 'network', rec.kind, rec.kind === 'listen' ? ['start'] : ['info'], proc(), rec.kind === 'bind' ? 'b' : 'l');
+        const at = local ?? (bound?.kind === 'socket' ? bound.local : undefined);
+        this.endpoints(doc, at, undefined, family, this.transportOf(rec.tgid, rec.fd) ?? transport, rec.unixPath);
+        if (rec.ret < 0) this.failed(doc, rec.ret);
+        return emit(doc);
+      }
+    }
+  }
+
+  private transportOf(tgid: number, fd: number): 'tcp' | 'udp' | 'other' | undefined {
+    const t = this.o.fds.get(tgid, fd);
+    return t?.kind === 'socket' ? t.transport : undefined;
+  }
+
+  private endpoints(
+    doc: EcsEvent,
+    source: { ip: string; port: number } | undefined,
+    destination: { ip: string; port: number } | undefined,
+    family: string,
+    transport: string,
+    unixPath: string | null,
+  ): void {
+    if (source) doc.source = { ip: source.ip, port: source.port };
+    if (destination) doc.destination = { ip: destination.ip, port: destination.port };
+    if (unixPath) doc.file = { path: unixPath, name: posix.basename(unixPath), type: 'socket' };
+    this.networkFields(doc, family, transport);
+  }
+
+  private socketEnds(doc: EcsEvent, target: Extract<FdTarget, { kind: 'socket' }>): void {
+    // Client sockets: this host is the source; accepted sockets: the peer is.
+    const [src, dst] = target.role === 'server' ? [target.remote, target.local] : [target.local, target.remote];
+    this.endpoints(doc, src, dst, target.family, target.transport ?? 'other', null);
+  }
+
+  private networkFields(doc: EcsEvent, family: string, transport: string): void {
+    doc.network = {
+      ...(family === 'ipv4' || family === 'ipv6' || family === 'unix' ? { type: family } : {}),
+      ...(transport !== 'other' ? { transport, iana_number: transport === 'tcp' ? '6' : '17' } : {}),
+    };
+  }
+
+  private failed(doc: EcsEvent, ret: number): EcsEvent {
+    doc.event.outcome = 'failure';
+    doc.error = { code: errnoName(ret) ?? `E${-ret}` };
+    return doc;
+  }
+
+  private process(h: RecordHeader): ProcessInfo {
+    return this.o.processes.get(h.tgid) ?? this.processFromHeader(h);
+  }
+
+  /** A process whose fork we never saw: described from the record header alone, and remembered. */
+  private processFromHeader(h: RecordHeader): ProcessInfo {
+    this.stats.unknownProcess += 1;
+    const startTicks = h.startNs ? ticksFromBootNs(h.startNs) : 0;
+    return this.o.processes.exec(
+      h.tgid,
+      { executable: readExe(h.tgid) ?? '', args: [], name: h.comm, startTicks, ppid: h.ppid, uid: h.uid, gid: h.gid },
+      this.o.toEpochMs(h.tsNs),
+    );
+  }
+
+  private processFields(info: ProcessInfo): EcsProcess {
+    const proc: EcsProcess = {
+      pid: info.pid,
+      entity_id: info.entityId,
+      name: info.name,
+      start: info.start,
+      ...(info.executable ? { executable: info.executable } : {}),
+      args: info.args,
+      args_count: info.args.length,
+    };
+    const parent = this.o.processes.get(info.ppid);
+    proc.parent = { pid: info.ppid, entity_id: info.parentEntityId ?? parent?.entityId ?? '' };
+    if (parent?.executable) proc.parent.executable = parent.executable;
+    if (parent?.name) proc.parent.name = parent.name;
+    if (!proc.parent.entity_id) delete (proc.parent as { entity_id?: string }).entity_id;
+    return proc;
+  }
+
+  private base(h: RecordHeader, category: Category, action: EventAction, type: string[], process: EcsProcess, tag: string, atNs = h.tsNs): EcsEvent {
+    const dataset = `provmon.${category}` as const;
+    return {
+      '@timestamp': this.o.toIso(atNs),
+      event: {
+        kind: 'event',
+        category: [category],
+        type,
+        action,
+        outcome: 'success',
+        dataset,
+        module: 'provmon',
+        // Unique per host and boot: kernel time, thread and record tag (one record may yield a read and a write).
+        id: `${this.idPrefix}-${h.tsNs.toString(36)}-${h.pid.toString(36)}-${tag}`,
+        sequence: atNs,
+      },
+      host: { name: this.o.host.name, id: this.o.host.id },
+      data_stream: { type: 'logs', dataset, namespace: this.o.namespace },
+      process,
+      user: { id: String(h.euid) },
+      group: { id: String(h.egid) },
+    };
+  }
+
+  /** Relative paths are made absolute against the directory fd or the process's working directory. */
+  private resolvePath(tgid: number, dirfd: number, path: string): string {
+    if (path.startsWith('/') || path === '') return path;
+    let base: string | undefined;
+    if (dirfd === AT_FDCWD) base = readCwd(tgid);
+    else {
+      const dir = this.o.fds.get(tgid, dirfd);
+      base = dir?.kind === 'file' ? dir.path : undefined;
+    }
+    return base ? posix.join(base, path) : path;
+  }
+}
+
+function readCwd(tgid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${tgid}/cwd`);
+  } catch {
+    return undefined; // exited already: the path stays relative, which is still the truth we have
+  }
+}
+
+function readExe(tgid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${tgid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
+  }
+}
