@@ -2,12 +2,21 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { cliStartup, configLoad } from './cli-startup.bench.ts';
+import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
+import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
 import { canRunKernelBenches, sensorPipeline, syscallStorm } from './sensor.bench.ts';
 import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
 
 /** Benchmarks that load BPF programs need root and a BTF kernel; without them they are listed as skipped. */
-export const BENCHMARKS: Benchmark[] = [cliStartup, configLoad, localStoreWrite, ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm] : [])];
+export const BENCHMARKS: Benchmark[] = [
+  cliStartup,
+  configLoad,
+  localStoreWrite,
+  pcapOffline,
+  esBulkOutput,
+  ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm] : []),
+];
 
 if (import.meta.main) {
   const only = process.argv[2];

@@ -9,27 +9,24 @@ import type { EcsEvent } from '../../kibana-plugin/common/ecs.ts';
 
 const PROVMON = resolve(import.meta.dir, '../../bin/provmon');
 
-export interface SensorSummary {
-  events: Record<string, number>;
-  kernelDropped: number;
-  kernelLost: number;
-  produced: number;
-  records: number;
-}
+import type { SensorSummary } from '../../sensor/src/run/sensor.ts';
+
+export type { SensorSummary };
 
 export interface RunningSensor {
   pid: number;
   eventsDir: string;
   /** SIGTERM, wait for the graceful stop, return the summary the sensor logged. */
   stop(): Promise<SensorSummary>;
-  /** Documents of forensic-events.jsonl (after stop). */
-  events(): EcsEvent[];
+  /** Documents of forensic-events.jsonl, or of another stream file (after stop). */
+  events(file?: 'forensic-events' | 'pcap-flows' | 'dns'): EcsEvent[];
   logLines(): string[];
 }
 
-export async function startSensor(options: { args?: string[]; eventsDir?: string; timeoutMs?: number } = {}): Promise<RunningSensor> {
+export async function startSensor(options: { args?: string[]; eventsDir?: string; timeoutMs?: number; pcapInterface?: string } = {}): Promise<RunningSensor> {
   const eventsDir = options.eventsDir ?? mkdtempSync(join(tmpdir(), 'provmon-sensor-'));
-  const child = Bun.spawn([PROVMON, 'run', '--no-pcap', '--events-dir', eventsDir, '--log-format', 'json', ...(options.args ?? [])], {
+  const capture = options.pcapInterface ? ['--interface', options.pcapInterface] : ['--no-pcap'];
+  const child = Bun.spawn([PROVMON, 'run', ...capture, '--events-dir', eventsDir, '--log-format', 'json', ...(options.args ?? [])], {
     stdout: 'pipe',
     stderr: 'pipe',
     cwd: eventsDir,
@@ -48,7 +45,7 @@ export async function startSensor(options: { args?: string[]; eventsDir?: string
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         lines.push(line);
-        if (line.includes('eBPF capture attached')) attached();
+        if (line.includes(options.pcapInterface ? 'packet capture attached' : 'eBPF capture attached')) attached();
       }
     }
     if (buffer) lines.push(buffer);
@@ -71,8 +68,8 @@ export async function startSensor(options: { args?: string[]; eventsDir?: string
       if (code !== 0 || !summaryLine) throw new Error(`sensor ended with ${code}:\n${lines.slice(-30).join('\n')}`);
       return JSON.parse(summaryLine) as SensorSummary;
     },
-    events() {
-      const text = readFileSync(join(eventsDir, 'forensic-events.jsonl'), 'utf8');
+    events(file = 'forensic-events') {
+      const text = readFileSync(join(eventsDir, `${file}.jsonl`), 'utf8');
       return text
         .split('\n')
         .filter(Boolean)

@@ -3,7 +3,7 @@ import { redactConfig } from '../config/load.ts';
 import { resolvePaths } from '../config/paths.ts';
 import { ProvmonError } from '../errors.ts';
 import { preflightProblems } from '../preflight/capabilities.ts';
-import { notLandedYet, openContext } from './context.ts';
+import { openContext } from './context.ts';
 import type { RunFlags } from './run.ts';
 
 export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
@@ -30,12 +30,12 @@ export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
   }
   log.info({ events_dir: paths.eventsDir, why: paths.reason.eventsDir }, `events will be written to ${paths.eventsDir}`);
   log.info({ output_dir: paths.outputDir, why: paths.reason.outputDir }, `outputs and spool go to ${paths.outputDir}`);
-  const problems = preflightProblems({ ebpf: config.ebpf_config.enabled, pcap: config.pcap_config.enabled && !flags.pcapFile });
+  // A capture file needs no privileges: eBPF is not loaded and nothing is captured live.
+  const problems = preflightProblems({ ebpf: config.ebpf_config.enabled && !flags.pcapFile, pcap: config.pcap_config.enabled && !flags.pcapFile });
   if (problems.length > 0) {
     throw new ProvmonError(`cannot start capture:\n${problems.map((p) => `- ${p.what}\n  fix: ${p.fix}`).join('\n')}`, { exitCode: 77 });
   }
-  if (flags.pcapFile) notLandedYet('reading packets from a file (--pcap-file)', 'issue #4 (packet capture)');
-  if (!config.ebpf_config.enabled) notLandedYet('packet capture', 'issue #4 (packet capture)');
+  if (flags.pcapFile && config.ebpf_config.enabled) log.info('--pcap-file: reading the file only (eBPF capture is for live runs)');
   const { runSensor } = await import('../run/sensor.ts');
-  await runSensor({ config, paths, log, ...(flags.duration ? { durationS: flags.duration } : {}) });
+  await runSensor({ config, paths, log, ...(flags.duration ? { durationS: flags.duration } : {}), ...(flags.pcapFile ? { pcapFile: flags.pcapFile } : {}) });
 }

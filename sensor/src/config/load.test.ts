@@ -44,7 +44,7 @@ describe('configuration loading', () => {
     const { config, file } = loadConfig(none);
     expect(file).toBeUndefined();
     expect(config.storage_type).toBe('local');
-    expect(config.pcap_config).toEqual({
+    expect(config.pcap_config).toMatchObject({
       enabled: true,
       file_logging_enabled: true,
       interface: 'any',

@@ -33,6 +33,69 @@ export const EsConfigSchema = z
       .max(100)
       .default('default')
       .describe('provmon: data stream namespace'),
+    // provmon additions: batching, backpressure and the spool (docs/elasticsearch.md "Output semantics")
+    batch_max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(5_000_000)
+      .describe('provmon: a _bulk request is sent once it holds this many bytes of NDJSON (or batch_size documents)'),
+    batch_max_latency_ms: z
+      .number()
+      .int()
+      .min(1)
+      .max(600_000)
+      .default(1000)
+      .describe('provmon: longest a document waits in a partial batch before the batch is sent (a latency bound, not an idle timer)'),
+    concurrency: z.number().int().min(1).max(32).default(2).describe('provmon: _bulk requests in flight at once'),
+    request_timeout: seconds('request timeout').default(60).describe('provmon: seconds before a _bulk request is abandoned and retried'),
+    retry_initial_ms: z.number().int().min(1).max(60_000).default(250).describe('provmon: first retry delay; doubles on each retry, each delay drawn between half and all of it (jitter)'),
+    retry_max_ms: z.number().int().min(1).max(600_000).default(30_000).describe('provmon: retry delay cap (also the spool replay back-off cap)'),
+    retry_max_attempts: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(5)
+      .describe('provmon: retries of a batch in memory (429, 502/503/504, connection errors) before it goes to the disk spool'),
+    queue_max_bytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(64 * 1024 * 1024)
+      .describe('provmon: bound on batches held in memory waiting for Elasticsearch; beyond it batches go to the disk spool'),
+    spool_max_bytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(1024 * 1024 * 1024)
+      .describe('provmon: bound on the disk spool (output_dir/es-spool); when reached, spool_when_full decides what is dropped (and counted)'),
+    spool_when_full: z
+      .enum(['drop_oldest', 'drop_newest'], { error: '"drop_oldest" or "drop_newest"' })
+      .default('drop_oldest')
+      .describe('provmon: spool full: drop the oldest spooled batches to make room (default), or drop the new batch'),
+    internal_networks: z
+      .array(z.string().min(1))
+      .default(['loopback', 'private', 'link_local_unicast'])
+      .describe('provmon: CIDRs or named ranges (loopback, private, link_local_unicast, public, ...) the flow pipeline uses for network.direction'),
+    retention_days: z
+      .strictObject({
+        process: z.number().int().min(1).default(30).describe('days kept in logs-provmon.process-*'),
+        file: z.number().int().min(1).default(30).describe('days kept in logs-provmon.file-*'),
+        network: z.number().int().min(1).default(30).describe('days kept in logs-provmon.network-*'),
+        flow: z.number().int().min(1).default(30).describe('days kept in logs-provmon.flow-*'),
+        dns: z.number().int().min(1).default(30).describe('days kept in logs-provmon.dns-*'),
+        flow_rollup: z.number().int().min(1).default(395).describe('days of 1-minute flow rollups kept in provmon-flow-rollup-1m'),
+      })
+      .prefault({})
+      .describe('provmon: ILM delete phase per dataset, installed by provmon setup'),
+    enrich_refresh_interval: z
+      .number()
+      .int()
+      .min(0)
+      .default(300)
+      .describe('provmon: seconds between re-executions of the DNS enrich policy by the sensor (0: never; then run `provmon setup --refresh-enrich` from cron)'),
   })
   .describe('Elasticsearch output');
 
@@ -73,6 +136,14 @@ export const PcapConfigSchema = z.strictObject({
   flow_timeout: seconds('flow inactivity timeout').default(300).describe('A flow with no packet for this long ends'),
   dns_cache_ttl: seconds('passive-DNS cache lifetime').default(300).describe('Longest time a DNS answer names an IP'),
   flush_interval: seconds('long-flow report interval').default(60).describe('Long-lived flows are reported this often'),
+  // provmon additions
+  snaplen: z.number().int().min(64).max(262144).default(262144).describe('provmon: bytes kept per packet'),
+  buffer_mb: z.number().int().min(1).max(4096).default(32).describe('provmon: kernel capture buffer (MiB); larger absorbs longer bursts before drops'),
+  max_flows: z.number().int().min(1).max(10_000_000).default(100_000).describe('provmon: flows held in memory; beyond it the oldest is reported early and counted as evicted'),
+  dns_query_events: z
+    .enum(['unanswered', 'all', 'none'])
+    .default('unanswered')
+    .describe('provmon: which DNS queries become events besides answers: only those never answered (default), all, or none'),
 });
 
 

@@ -4,9 +4,12 @@ import { ensureDir } from '../config/paths.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
 import { hostIdentity } from '../model/host.ts';
+import { createElasticsearchOutput } from '../output/elasticsearch/output.ts';
 import { LocalSink } from '../output/local/local-sink.ts';
 import type { EventSink } from '../output/sink.ts';
 import { formatRates, ratesBetween, type StatsSample } from './live-stats.ts';
+import { SocketAttribution } from '../model/socket-attribution.ts';
+import { PacketCapture } from './packet-capture.ts';
 import { SyscallCapture } from './syscall-capture.ts';
 
 export interface SensorRunOptions {
@@ -17,6 +20,8 @@ export interface SensorRunOptions {
   durationS?: number;
   /** Resolves to stop the sensor (tests); signals do the same. */
   stopSignal?: Promise<void>;
+  /** Read this pcap/pcapng file instead of capturing live, then stop. */
+  pcapFile?: string;
 }
 
 export interface SensorSummary {
@@ -25,6 +30,13 @@ export interface SensorSummary {
   kernelLost: number;
   produced: number;
   records: number;
+  /** packets the capture lost (ps_drop + ps_ifdrop), live capture only */
+  packetsDropped: number;
+  flows: number;
+  /** flows joined with a process through its socket events */
+  flowsAttributed: number;
+  /** packets and damage seen in a capture file (offline mode) */
+  pcapFile?: { packets: number; malformed: number; error?: string };
 }
 
 /**
@@ -36,16 +48,20 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   ensureDir(paths.eventsDir);
   ensureDir(paths.outputDir);
   const host = hostIdentity(config.hostname);
-  const sink: EventSink = new LocalSink({
-    dir: paths.eventsDir,
-    rotateBytes: config.local_config.rotate_mb * 1024 * 1024,
-    maxFiles: config.local_config.max_files,
-  });
+  const sink: EventSink =
+    config.storage_type === 'elasticsearch'
+      ? createElasticsearchOutput(config, paths, log)
+      : new LocalSink({ dir: paths.eventsDir, rotateBytes: config.local_config.rotate_mb * 1024 * 1024, maxFiles: config.local_config.max_files });
+  log.info({ output: sink.name }, config.storage_type === 'elasticsearch' ? 'documents go to Elasticsearch (spool on failure)' : 'documents go to the local store');
   const counts: Record<Dataset, number> = { process: 0, file: 0, network: 0, flow: 0, dns: 0 };
-  const emit = (doc: EcsEvent) => {
+  const write = (doc: EcsEvent) => {
     counts[doc.event.dataset.slice(8) as Dataset] += 1;
     sink.write(doc);
   };
+  // A flow is reported at the latest flow_timeout + flush_interval after the socket events that name its process.
+  const attribution = new SocketAttribution((config.pcap_config.flow_timeout + config.pcap_config.flush_interval + 60) * 1000);
+
+  if (options.pcapFile) return readPcapFile(options.pcapFile, { config, host, log, write, counts, attribution, sink, eventsDir: paths.eventsDir });
 
   let requestStop: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (requestStop = resolve));
@@ -55,9 +71,19 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   const timer = options.durationS ? setTimeout(() => requestStop(`duration ${options.durationS}s reached`), options.durationS * 1000) : undefined;
   void options.stopSignal?.then(() => requestStop('stop requested'));
 
-  const capture = config.ebpf_config.enabled ? new SyscallCapture(config, host, emit, log) : undefined;
+  const capture = config.ebpf_config.enabled
+    ? new SyscallCapture(config, host, (doc) => (attribution.observe(doc), write(doc)), log)
+    : undefined;
+  let packets: PacketCapture | undefined;
   if (config.pcap_config.enabled) {
-    log.warn('packet capture is not in this build yet (issue #4); running with eBPF only');
+    packets = new PacketCapture(config, host, write, (doc) => attribution.attribute(doc));
+    try {
+      packets.startLive(log);
+    } catch (error) {
+      capture?.stop();
+      await sink.close();
+      throw error;
+    }
   }
 
   let previous: StatsSample = { atMs: Date.now(), byDataset: { ...counts } };
@@ -70,9 +96,24 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     const drops = k?.kernel.dropped ?? 0;
     const lost = k?.kernel.lost ?? 0;
     const queue = k?.ringPendingBytes ?? 0;
+    const pcap = packets?.captureStats();
+    const pcapDrops = pcap ? pcap.dropped + pcap.interfaceDropped : 0;
+    const a = attribution.stats;
+    attribution.expire(Date.now());
     log.info(
-      { rates, ring_drops: drops, lost, ring_pending_bytes: queue, processes: k?.processes ?? 0, sink: sink.stats(), rss_mb: rssMb },
-      `events ${formatRates(rates)} | ring drops ${drops} lost ${lost} queue ${queue}B | rss ${rssMb}MB`,
+      {
+        rates,
+        ring_drops: drops,
+        lost,
+        ring_pending_bytes: queue,
+        processes: k?.processes ?? 0,
+        pcap: pcap ?? null,
+        flows_attributed: a.attributed,
+        flows: a.flows,
+        sink: sink.stats(),
+        rss_mb: rssMb,
+      },
+      `events ${formatRates(rates)} | ring drops ${drops} lost ${lost} queue ${queue}B | pcap drops ${pcapDrops} | flows with process ${a.attributed}/${a.flows} | rss ${rssMb}MB`,
     );
   };
   const statsTimer = setInterval(logStats, config.stats_interval * 1000);
@@ -90,6 +131,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     final = capture?.stop();
+    await packets?.stop();
     await sink.close();
   }
   const k = final;
@@ -99,7 +141,50 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     kernelLost: k?.kernel.lost ?? 0,
     produced: k?.kernel.produced ?? 0,
     records: k?.kernel.received ?? 0,
+    packetsDropped: (() => {
+      const p = packets?.captureStats();
+      return p ? p.dropped + p.interfaceDropped : 0;
+    })(),
+    flows: attribution.stats.flows,
+    flowsAttributed: attribution.stats.attributed,
   };
   log.info({ ...summary, events_dir: paths.eventsDir }, 'sensor stopped');
+  return summary;
+}
+
+interface OfflineContext {
+  config: Config;
+  host: ReturnType<typeof hostIdentity>;
+  log: Logger;
+  write: (doc: EcsEvent) => void;
+  counts: Record<Dataset, number>;
+  attribution: SocketAttribution;
+  sink: EventSink;
+  eventsDir: string;
+}
+
+/** `run --pcap-file`: the file goes through the live pipeline, every flow is flushed at its end, then the run ends. */
+async function readPcapFile(path: string, c: OfflineContext): Promise<SensorSummary> {
+  const packets = new PacketCapture(c.config, c.host, c.write, (doc) => c.attribution.attribute(doc));
+  let result;
+  try {
+    result = packets.readFile(path);
+  } finally {
+    await c.sink.close();
+  }
+  const malformed = packets.pipeline.decodeStats.malformed.total();
+  if (result.error) c.log.warn({ file: path, error: result.error }, `capture file damaged: ${result.error}; everything before the damage was processed`);
+  const summary: SensorSummary = {
+    events: c.counts,
+    kernelDropped: 0,
+    kernelLost: 0,
+    produced: 0,
+    records: 0,
+    packetsDropped: 0,
+    flows: c.attribution.stats.flows,
+    flowsAttributed: 0,
+    pcapFile: { packets: result.packets, malformed, ...(result.error ? { error: result.error } : {}) },
+  };
+  c.log.info({ ...summary, events_dir: c.eventsDir }, 'capture file processed');
   return summary;
 }

@@ -1,0 +1,206 @@
+/**
+ * ECS mappings for exactly the fields provmon writes (kibana-plugin/common/ecs.ts), plus the few that the ingest
+ * pipelines add (event.ingested, tags, dns.question.subdomain/top_level_domain). Grouped like ECS field sets; each
+ * dataset's index template composes the groups its documents carry (docs/events.md).
+ *
+ * Types follow ECS 9.4 with core types only: ECS `wildcard` (process.command_line, not written) and
+ * `match_only_text` multi-fields become `text`, `constant_keyword` (data_stream.*) becomes `keyword`.
+ * Objects are `dynamic: false`: a field that is not mapped here stays in _source but is not indexed, and never
+ * makes Elasticsearch reject a document (strict mapping would turn a new sensor field into data loss).
+ * The mapping test checks, field by field, that a document with every field of ecs.ts is fully mapped.
+ */
+import type { Dataset } from '../../../../kibana-plugin/common/ecs.ts';
+import type { CoreProperties, CoreProperty } from './types.ts';
+
+const keyword = { type: 'keyword', ignore_above: 1024 } as const satisfies CoreProperty;
+/** keyword with a `.text` multi-field, ECS's pattern for paths, names and messages. */
+const keywordText = { type: 'keyword', ignore_above: 1024, fields: { text: { type: 'text' } } } as const satisfies CoreProperty;
+const long = { type: 'long' } as const satisfies CoreProperty;
+const date = { type: 'date' } as const satisfies CoreProperty;
+const ip = { type: 'ip' } as const satisfies CoreProperty;
+const bool = { type: 'boolean' } as const satisfies CoreProperty;
+
+const obj = (properties: CoreProperties): CoreProperty => ({ type: 'object', properties });
+
+/** Fields on every provmon event. */
+export const baseFields = {
+  '@timestamp': date,
+  event: obj({
+    kind: keyword,
+    category: keyword,
+    type: keyword,
+    action: keyword,
+    outcome: keyword,
+    dataset: keyword,
+    module: keyword,
+    id: keyword,
+    sequence: long,
+    start: date,
+    end: date,
+    duration: long,
+    /** set by the ingest pipelines */
+    ingested: date,
+  }),
+  host: obj({ name: keyword, id: keyword, hostname: keyword }),
+  data_stream: obj({ type: keyword, dataset: keyword, namespace: keyword }),
+  error: obj({ code: keyword, message: { type: 'text' } }),
+  /** added by the pipelines' guards and failure handlers (provmon_pipeline_error, provmon_ecs_categorization_mismatch…) */
+  tags: keyword,
+  provmon: {
+    type: 'object',
+    dynamic: false,
+    properties: { syscall: keyword, fd: long, cgroup_id: keyword },
+  },
+} as const satisfies CoreProperties;
+
+const processRef = {
+  pid: long,
+  entity_id: keyword,
+  name: keywordText,
+  executable: keywordText,
+  args: keyword,
+  args_count: long,
+  start: date,
+} as const satisfies CoreProperties;
+
+/** process.*, user.*, group.* (syscall datasets). */
+export const processFields = {
+  process: obj({
+    ...processRef,
+    parent: obj(processRef),
+    end: date,
+    exit_code: long,
+    working_directory: keywordText,
+    thread: obj({ id: long }),
+  }),
+  user: obj({ id: keyword, name: keyword }),
+  group: obj({ id: keyword, name: keyword }),
+  provmon: { type: 'object', dynamic: false, properties: { previous_user_id: keyword } },
+} as const satisfies CoreProperties;
+
+/** provmon.io: read/write/send/receive aggregated per fd. */
+const ioFields = { io: obj({ count: long, bytes: long }) } as const satisfies CoreProperties;
+
+/** file.* (file dataset). */
+export const fileFields = {
+  file: obj({ path: keywordText, name: keyword, directory: keyword, mode: keyword, inode: keyword, type: keyword }),
+  provmon: {
+    type: 'object',
+    dynamic: false,
+    properties: { ...ioFields, open: obj({ flags: keyword }), file: obj({ source_path: keywordText }) },
+  },
+} as const satisfies CoreProperties;
+
+const endpoint = obj({ ip, port: long, address: keyword, domain: keyword, bytes: long, packets: long });
+
+/** source.*, destination.*, network.* (network, flow, dns datasets). */
+export const endpointFields = {
+  source: endpoint,
+  destination: endpoint,
+  network: obj({
+    transport: keyword,
+    type: keyword,
+    direction: keyword,
+    bytes: long,
+    packets: long,
+    community_id: keyword,
+    iana_number: keyword,
+    protocol: keyword,
+  }),
+  provmon: { type: 'object', dynamic: false, properties: { ...ioFields } },
+} as const satisfies CoreProperties;
+
+/** provmon.flow.* (flow dataset). */
+export const flowFields = {
+  provmon: {
+    type: 'object',
+    dynamic: false,
+    properties: {
+      flow: obj({ final: bool, state: keyword, history: keyword, tcp_flags: keyword, dns_resolved: bool }),
+    },
+  },
+} as const satisfies CoreProperties;
+
+/** dns.* (dns dataset). `dns.id` is keyword in ECS. */
+export const dnsFields = {
+  dns: obj({
+    type: keyword,
+    id: keyword,
+    question: obj({
+      name: keyword,
+      type: keyword,
+      class: keyword,
+      registered_domain: keyword,
+      /** set by the dns pipeline's registered_domain processor */
+      subdomain: keyword,
+      top_level_domain: keyword,
+    }),
+    answers: obj({ name: keyword, type: keyword, class: keyword, ttl: long, data: keyword }),
+    resolved_ip: ip,
+    response_code: keyword,
+    header_flags: keyword,
+  }),
+} as const satisfies CoreProperties;
+
+export const FIELD_GROUPS = {
+  base: baseFields,
+  process: processFields,
+  file: fileFields,
+  endpoints: endpointFields,
+  flow: flowFields,
+  dns: dnsFields,
+} as const satisfies Record<string, CoreProperties>;
+
+export type FieldGroup = keyof typeof FIELD_GROUPS;
+
+/** Which field groups each dataset's documents carry (docs/events.md). */
+export const DATASET_GROUPS: Record<Dataset, FieldGroup[]> = {
+  process: ['base', 'process'],
+  file: ['base', 'process', 'file'],
+  network: ['base', 'process', 'endpoints'],
+  flow: ['base', 'endpoints', 'flow'],
+  dns: ['base', 'endpoints', 'dns'],
+};
+
+/** Deep merge of mapping properties, the way Elasticsearch merges component templates. */
+export function mergeProperties(...sets: CoreProperties[]): CoreProperties {
+  const out: Record<string, CoreProperty> = {};
+  for (const set of sets) {
+    for (const [name, prop] of Object.entries(set)) {
+      const have = out[name];
+      if (have && 'properties' in have && 'properties' in prop && have.properties && prop.properties) {
+        out[name] = { ...have, ...prop, properties: mergeProperties(have.properties, prop.properties) } as CoreProperty;
+      } else {
+        out[name] = prop;
+      }
+    }
+  }
+  return out;
+}
+
+/** Every leaf field path of a mapping, e.g. "process.parent.entity_id" (multi-fields as "process.name.text"). */
+export function leafPaths(props: CoreProperties, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [name, prop] of Object.entries(props)) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    if ('properties' in prop && prop.properties) out.push(...leafPaths(prop.properties, path));
+    else {
+      out.push(path);
+      if ('fields' in prop && prop.fields) for (const sub of Object.keys(prop.fields)) out.push(`${path}.${sub}`);
+    }
+  }
+  return out;
+}
+
+/** Field type of every leaf path (multi-fields included), e.g. "source.ip" → "ip", "process.name.text" → "text". */
+export function leafTypes(props: CoreProperties, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  for (const [name, prop] of Object.entries(props)) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    if ('properties' in prop && prop.properties) leafTypes(prop.properties, path, out);
+    else {
+      out.set(path, prop.type ?? 'object');
+      if ('fields' in prop && prop.fields) for (const [sub, f] of Object.entries(prop.fields)) out.set(`${path}.${sub}`, f.type);
+    }
+  }
+  return out;
+}
