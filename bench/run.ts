@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
+import { GRAPH_BENCHMARKS } from './graph.bench.ts';
+import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
 import { canRunKernelBenches, sensorPipeline, syscallStorm } from './sensor.bench.ts';
 import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
@@ -15,7 +17,8 @@ export const BENCHMARKS: Benchmark[] = [
   localStoreWrite,
   pcapOffline,
   esBulkOutput,
-  ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm] : []),
+  ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, liveCapture] : []),
+  ...GRAPH_BENCHMARKS,
 ];
 
 if (import.meta.main) {
