@@ -52,8 +52,9 @@ export function startCapture(sensor: BpfSensor, opts: CaptureOptions): Capture {
     return n;
   };
   const poll = () => {
+    if (stopped) return; // a poll queued before stop() must not touch a ring that may be unmapped by now
     // a full batch means more is waiting: come back right away instead of after pollMs
-    if (drain(batch) === batch && !stopped) setImmediate(poll);
+    if (drain(batch) === batch) setImmediate(poll);
   };
   const pollTimer = setInterval(poll, pollMs);
   const flushTimer = setInterval(() => sensor.flush(), flushMs);

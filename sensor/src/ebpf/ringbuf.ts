@@ -116,9 +116,13 @@ export class MmapRing {
   close(): void {
     if (!this.dataPtr) return;
     const c = libc();
+    // Every view of the mapping is replaced before munmap: a late drain() must find an empty ring, not freed pages.
     this.i32 = new Int32Array(0);
     this.u8 = new Uint8Array(0);
     this.dv = new DataView(new ArrayBuffer(0));
+    this.prod64 = new BigUint64Array(1);
+    this.cons64 = new BigUint64Array(1);
+    this.pos = 0;
     c.munmap(this.dataPtr as Pointer, BigInt(this.page + 2 * this.size));
     c.munmap(this.consPtr as Pointer, BigInt(this.page));
     this.dataPtr = 0;
