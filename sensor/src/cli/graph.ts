@@ -1,11 +1,50 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { addConfigOptions, type ConfigFlags } from './options.ts';
 
-/** process:<entity_id> | file:<path> | ip:<ip>[:<port>] — checked here so a typo fails before any query runs. */
-export function parsePoi(value: string): { kind: 'process' | 'file' | 'ip'; value: string } {
-  const match = /^(process|file|ip):(.+)$/.exec(value);
-  if (!match) throw new InvalidArgumentError('expected process:<entity_id>, file:<path> or ip:<ip>[:<port>]');
-  return { kind: match[1] as 'process' | 'file' | 'ip', value: match[2]! };
+export interface GraphFlags extends ConfigFlags {
+  poi: string;
+  from?: string;
+  to?: string;
+  direction: 'backward' | 'forward' | 'both';
+  depth?: number;
+  maxNodes?: number;
+  maxEvents?: number;
+  reduce: boolean;
+  format: 'json' | 'dot';
+  eventsDir?: string;
+  es?: string;
+  index?: string;
+}
+
+/** process:<entity_id> | file:<path> | ip:<ip>[:<port>] | event:<id>: the kind is checked here, the rest by the action. */
+export function checkPoi(value: string): string {
+  if (!/^(process|file|ip|event):./.test(value)) {
+    throw new InvalidArgumentError('expected process:<entity_id>, file:<absolute path>, ip:<ip>[:<port>] or event:<event.id>');
+  }
+  return value;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A time bound: ISO 8601 (`2026-11-24T10:00:00Z`, `2026-11-24T10:00:00.123456Z`, `2026-11-24`, with an offset), `now`,
+ * or a duration before now (`90s`, `15m`, `2h`, `7d`, `1w`). Returned as ISO 8601 UTC; digits beyond the
+ * millisecond are kept.
+ */
+export function parseTimeBound(value: string, now = Date.now()): string {
+  const v = value.trim();
+  if (v === 'now') return new Date(now).toISOString();
+  const rel = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(v);
+  if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2]!]!).toISOString();
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{4,9}Z$/.test(v)) return v;
+  if (/^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?$/.test(v)) {
+    // A date or time without a zone is UTC (a sensor's clock, not the reader's).
+    const iso = v.replace(' ', 'T');
+    const zoned = /T/.test(iso) && !/(Z|[+-]\d\d:?\d\d)$/.test(iso) ? `${iso}Z` : iso;
+    const ms = Date.parse(zoned);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  }
+  throw new InvalidArgumentError('expected ISO 8601 (2026-11-24T10:00:00Z, 2026-11-24), now, or a duration before now (15m, 2h, 7d)');
 }
 
 function positiveInt(value: string): number {
@@ -17,22 +56,38 @@ function positiveInt(value: string): number {
 export function registerGraph(program: Command): void {
   const command = program
     .command('graph')
-    .description('build a provenance graph backward and/or forward from a point of interest')
-    .requiredOption('--poi <poi>', 'point of interest: process:<entity_id> | file:<path> | ip:<ip>[:<port>]', parsePoi)
-    .option('--from <time>', 'start of the time window (ISO 8601)')
-    .option('--to <time>', 'end of the time window (ISO 8601)')
-    .addOption(new Option('--direction <dir>', 'which way to track').choices(['backward', 'forward', 'both']).default('backward'))
-    .option('--depth <n>', 'maximum hops from the point of interest', positiveInt)
-    .option('--no-reduce', 'keep every edge (no merging or noise collapse)')
-    .addOption(new Option('--format <fmt>', 'output format').choices(['json', 'dot']).default('json'))
-    .option('--events-dir <dir>', 'read the local store in this directory')
-    .option('--es <url>', 'read from Elasticsearch instead of the local store');
-  addConfigOptions(command).action(async (flags: ConfigFlags & { eventsDir?: string; es?: string }) => {
-    const { notLandedYet, openContext } = await import('./context.ts');
-    openContext(flags, {
-      events_dir: { value: flags.eventsDir, flag: '--events-dir' },
-      'es_config.hosts': { value: flags.es ? [flags.es] : undefined, flag: '--es' },
-    });
-    notLandedYet('provmon graph', 'issue #6 (provenance graph engine)');
+    .description(
+      'trace a provenance graph (processes, files, endpoints; spawn/exec/read/write/connect/accept/delete/rename/chmod edges) backward and/or forward from a point of interest, flag attack-relevant nodes, and print it as JSON or Graphviz DOT',
+    )
+    .requiredOption(
+      '--poi <poi>',
+      'point of interest: process:<entity_id> (process.entity_id, not a pid) | file:<absolute path> | ip:<ip>[:<port>] ([v6]:port for IPv6 with a port) | event:<event.id>',
+      checkPoi,
+    )
+    .option('--from <time>', 'start of the time window: ISO 8601, now, or a duration before now (15m, 2h, 7d); default: no bound', (v) => parseTimeBound(v))
+    .option('--to <time>', 'end of the time window, same forms; default: no bound', (v) => parseTimeBound(v))
+    .addOption(
+      new Option('--direction <dir>', 'backward: what led to the point of interest; forward: what it led to; both').choices(['backward', 'forward', 'both']).default('backward'),
+    )
+    .option('--depth <n>', 'longest chain of edges from the point of interest (default 32)', positiveInt)
+    .option('--max-nodes <n>', 'most nodes per direction (default 5000)', positiveInt)
+    .option('--max-events <n>', 'most events read from the source (default 1000000)', positiveInt)
+    .option('--no-reduce', 'print the tracked graph unreduced: one edge per observed event (no unit partitioning, noise collapse or merging)')
+    .addOption(new Option('--format <fmt>', 'json (indented on a terminal, one line otherwise) or dot (Graphviz)').choices(['json', 'dot']).default('json'))
+    .option('--events-dir <dir>', 'read the local store in this directory (default: config events_dir, else /var/monitoring/events, else ./data/events)')
+    .option('--es <url>', 'read the logs-provmon.*-* data streams of this Elasticsearch instead; auth and TLS from es_config (es_user/es_password or api_key, ca_file)')
+    .option('--index <pattern>', 'with --es: the data streams to read (default logs-provmon.*-*)')
+    .addHelpText(
+      'after',
+      '\nWithout --events-dir or --es, the source follows the configuration: storage_type elasticsearch reads es_config, otherwise the local store.\n' +
+        'Exit codes: 0 graph printed; 1 nothing matched, empty store or unreachable source (the message says which); 2 bad usage.\n' +
+        'Examples:\n' +
+        '  provmon graph --events-dir /var/monitoring/events --poi ip:127.0.0.1:9999\n' +
+        '  provmon graph --poi file:/tmp/x.sh --direction forward --format dot | dot -Tsvg > x.svg\n' +
+        '  PROVMON_ES_CONFIG__API_KEY=<base64 id:key> provmon graph --es https://es:9200 --poi process:<entity_id> --from 2h',
+    );
+  addConfigOptions(command).action(async (flags: GraphFlags) => {
+    const { graphAction } = await import('./graph-action.ts');
+    await graphAction(flags);
   });
 }

