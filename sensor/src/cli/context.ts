@@ -1,6 +1,5 @@
 import { loadConfig, redactConfig, type LoadedConfig } from '../config/load.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { ProvmonError } from '../errors.ts';
 import { flagValues, type ConfigFlags } from './options.ts';
 
 export interface CommandContext {
@@ -15,12 +14,4 @@ export function openContext(flags: ConfigFlags, dedicated: Record<string, { valu
   log.debug({ file: loaded.file ?? '(none: defaults)', config: redactConfig(loaded.config) }, 'configuration loaded');
   for (const warning of loaded.warnings) log.warn(warning);
   return { loaded, log };
-}
-
-/** For capabilities whose issue has not landed: say so plainly and exit non-zero rather than pretend. */
-export function notLandedYet(what: string, issue: string): never {
-  throw new ProvmonError(`${what} is not available in this build yet (tracked in ${issue})`, {
-    hint: 'see README.md "Status" for what works today',
-    exitCode: 69,
-  });
 }

@@ -15,7 +15,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 69 capability not in this build yet, 77 missing privileges or kernel support.\n' +
+      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 77 missing privileges or kernel support.\n' +
         'Configuration: defaults < config file < PROVMON_<SECTION>__<KEY> environment variables < flags (schema: schema/config.schema.json).',
     );
   registerRun(program);
