@@ -46,6 +46,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define O_CLOEXEC 02000000
 #define S_IFMT 0170000
 #define S_IFSOCK 0140000
+#define S_IFREG 0100000
 #define SOCK_TYPE_MASK 0xf
 #define O_CREAT 0100
 #define FMODE_CREATED (1 << 20)
@@ -101,8 +102,9 @@ struct agg_key {
 struct agg_val {
 	struct pm_io_counts io;
 	__u32 muted;      /* fd belongs to a filtered path or allowlisted peer: count nothing */
-	__u32 _pad;
+	__u32 fold_dev;   /* non-zero fold_ino: the fd was opened by a folded open; its I/O goes to that fold entry */
 	__u64 peer;       /* hash of the last sendto/recvfrom address reported on this fd */
+	__u64 fold_ino;
 };
 
 struct {
@@ -111,6 +113,62 @@ struct {
 	__type(key, struct agg_key);
 	__type(value, struct agg_val);
 } agg SEC(".maps");
+
+/* fold entries: (tgid, file version) -> pending count; see struct pm_fold in provmon.h */
+struct fold_key {
+	__u32 tgid;
+	__u32 dev;
+	__u64 ino;
+};
+
+struct fold_val {
+	__u64 gen;        /* ino_gen of the file when the entry started */
+	__s64 ctime_sec;  /* the file's version when the entry started */
+	__s64 mtime_sec;
+	__u32 ctime_nsec;
+	__u32 mtime_nsec;
+	__s64 size;
+	__u64 count;      /* folded opens not yet reported */
+	__u64 first_ns;
+	__u64 last_ns;
+	struct pm_io_counts io;
+	__u32 open_flags;
+	__u16 path_len;
+	__u16 _pad;
+	char path[PM_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct fold_key);
+	__type(value, struct fold_val);
+} fold SEC(".maps");
+
+/*
+ * Write-opens bump the file's generation, so a file opened for writing is a new version even
+ * before its first write changes mtime (timestamps are coarse). LRU: an evicted generation
+ * restarts at 0, which can only make a fold entry look stale (reported early), never current.
+ */
+struct ino_key {
+	__u32 dev;
+	__u32 _pad;
+	__u64 ino;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct ino_key);
+	__type(value, __u64);
+} ino_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pm_cfg);
+} cfg SEC(".maps");
 
 /*
  * In-flight state between sys_enter and sys_exit lives in task-local storage: one slot
@@ -172,6 +230,7 @@ struct {
 /* per-CPU scratch: records too big for the 512-byte BPF stack are built here */
 struct scratch {
 	struct pm_exec exec;
+	struct fold_val fv;      /* a new fold entry, too big for the stack */
 	struct pm_prefix_key pk; /* rename targets: their path is not preceded by a prefixlen slot */
 	struct pm_noise_key nk;
 };
@@ -185,7 +244,7 @@ struct {
 
 /* ----------------------------------------------------------- utilities */
 
-enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO };
+enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO, ST_DROP_HIGH, ST_SHED_LOW, ST_FOLDED, ST_FOLD_FULL };
 
 static __always_inline void stat_inc(enum stat_field f, __u64 n)
 {
@@ -202,28 +261,62 @@ static __always_inline void stat_inc(enum stat_field f, __u64 n)
 	case ST_AGG: __sync_fetch_and_add(&s->agg_full, n); break;
 	case ST_PROC: __sync_fetch_and_add(&s->proc_full, n); break;
 	case ST_IO: __sync_fetch_and_add(&s->io_calls, n); break;
+	case ST_DROP_HIGH: __sync_fetch_and_add(&s->rb_drops_high, n); break;
+	case ST_SHED_LOW: __sync_fetch_and_add(&s->rb_shed_low, n); break;
+	case ST_FOLDED: __sync_fetch_and_add(&s->opens_folded, n); break;
+	case ST_FOLD_FULL: __sync_fetch_and_add(&s->fold_full, n); break;
 	}
 }
 
 /* The consumer polls the ring on a timer, so no wakeup is ever needed: skip the irq_work. */
 #define RB_FLAGS BPF_RB_NO_WAKEUP
 
-static __always_inline void *rb_reserve(__u32 size)
+/*
+ * Low-priority records may fill the ring up to 3/4; past that they are shed (counted) so the
+ * last quarter stays free for high-priority ones. AVAIL_DATA is what the consumer has not
+ * taken yet, read without locking: a racy estimate is fine for a watermark.
+ */
+static __always_inline int rb_shed(int prio)
+{
+	__u64 size;
+
+	if (prio != PM_PRIO_LOW)
+		return 0;
+	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= size - (size >> 2))
+		return 0;
+	stat_inc(ST_DROP, 1);
+	stat_inc(ST_SHED_LOW, 1);
+	return 1;
+}
+
+static __always_inline void rb_dropped(int prio)
+{
+	stat_inc(ST_DROP, 1);
+	if (prio == PM_PRIO_HIGH)
+		stat_inc(ST_DROP_HIGH, 1);
+}
+
+static __always_inline void *rb_reserve(__u32 size, int prio)
 {
 	void *p;
 
 	stat_inc(ST_ATTEMPT, 1);
+	if (rb_shed(prio))
+		return NULL;
 	p = bpf_ringbuf_reserve(&events, size, 0);
 	if (!p)
-		stat_inc(ST_DROP, 1);
+		rb_dropped(prio);
 	return p;
 }
 
-static __always_inline void rb_output(void *data, __u32 size)
+static __always_inline void rb_output(void *data, __u32 size, int prio)
 {
 	stat_inc(ST_ATTEMPT, 1);
+	if (rb_shed(prio))
+		return;
 	if (bpf_ringbuf_output(&events, data, size, RB_FLAGS))
-		stat_inc(ST_DROP, 1);
+		rb_dropped(prio);
 }
 
 static __always_inline __u32 cur_tgid(void)
@@ -324,6 +417,19 @@ static __always_inline struct sock *fd_sock(int fd)
 
 /* ---------------------------------------------------------- aggregates */
 
+static __always_inline struct pm_proc_state *proc_state_get(__u32 tgid, int create)
+{
+	struct pm_proc_state *ps = bpf_map_lookup_elem(&proc_state, &tgid), init = {};
+
+	if (ps || !create)
+		return ps;
+	bpf_map_update_elem(&proc_state, &tgid, &init, BPF_NOEXIST);
+	ps = bpf_map_lookup_elem(&proc_state, &tgid);
+	if (!ps)
+		stat_inc(ST_PROC, 1);
+	return ps;
+}
+
 static __always_inline void high_fds_add(__u32 tgid, int fd, int delta)
 {
 	struct pm_proc_state *ps, init = {};
@@ -356,7 +462,7 @@ static __noinline void emit_io(__u16 kind, int fd, __u32 reason, struct pm_io_co
 
 	if (!c)
 		return;
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), PM_PRIO_LOW);
 	if (!r)
 		return;
 	r->h.flags = 0;
@@ -377,7 +483,47 @@ static __always_inline void agg_clear(struct agg_val *v, __u32 mute)
 	__builtin_memset(&v->io, 0, sizeof(v->io));
 	v->muted = mute;
 	v->peer = 0;
+	v->fold_dev = 0;
+	v->fold_ino = 0;
 }
+
+/* ------------------------------------------------------------- folding */
+
+static __always_inline void io_counts_add(struct pm_io_counts *dst, struct pm_io_counts *src)
+{
+	__sync_fetch_and_add(&dst->rd_calls, src->rd_calls);
+	__sync_fetch_and_add(&dst->rd_bytes, src->rd_bytes);
+	__sync_fetch_and_add(&dst->wr_calls, src->wr_calls);
+	__sync_fetch_and_add(&dst->wr_bytes, src->wr_bytes);
+	__sync_fetch_and_add(&dst->errors, src->errors);
+	if (src->rd_first_ns && (!dst->rd_first_ns || src->rd_first_ns < dst->rd_first_ns))
+		dst->rd_first_ns = src->rd_first_ns;
+	if (src->rd_last_ns > dst->rd_last_ns)
+		dst->rd_last_ns = src->rd_last_ns;
+	if (src->wr_first_ns && (!dst->wr_first_ns || src->wr_first_ns < dst->wr_first_ns))
+		dst->wr_first_ns = src->wr_first_ns;
+	if (src->wr_last_ns > dst->wr_last_ns)
+		dst->wr_last_ns = src->wr_last_ns;
+}
+
+/*
+ * An aggregate that belongs to a folded open has no fd the consumer knows of: its I/O is
+ * added to the fold entry instead of being reported. Returns 1 when it was (or the entry is
+ * gone: the process exited), 0 for an ordinary fd.
+ */
+static __always_inline int agg_to_fold(__u32 tgid, struct agg_val *v, struct pm_io_counts *c)
+{
+	struct fold_key fk = { .tgid = tgid, .dev = v->fold_dev, .ino = v->fold_ino };
+	struct fold_val *fv;
+
+	if (!v->fold_ino)
+		return 0;
+	fv = bpf_map_lookup_elem(&fold, &fk);
+	if (fv)
+		io_counts_add(&fv->io, c);
+	return 1;
+}
+
 
 /*
  * The fd number is being (re)assigned by open/socket/accept/dup: whatever aggregate
@@ -391,7 +537,7 @@ static __always_inline void agg_reset(__u32 tgid, int fd, int mute)
 	struct agg_val *v = bpf_map_lookup_elem(&agg, &k);
 
 	if (v) {
-		if (!v->muted && io_has_data(&v->io))
+		if (!v->muted && io_has_data(&v->io) && !agg_to_fold(tgid, v, &v->io))
 			emit_io(PMK_IO, fd, PM_IO_REUSE, &v->io, 0);
 		agg_clear(v, mute);
 		return;
@@ -467,7 +613,7 @@ static __always_inline void agg_take_emit(__u32 tgid, int fd, __u32 reason, int 
 
 	if (!v)
 		return;
-	if (!quiet && !v->muted && io_has_data(&v->io))
+	if (!quiet && !v->muted && io_has_data(&v->io) && !agg_to_fold(tgid, v, &v->io))
 		emit_io(PMK_IO, fd, reason, &v->io, 0);
 	bpf_map_delete_elem(&agg, &k);
 }
@@ -487,7 +633,7 @@ static long exit_probe_cb(__u32 i, struct exit_sweep *c)
 		return 1;
 	if (!v)
 		return 0;
-	if (!c->quiet && !v->muted && io_has_data(&v->io))
+	if (!c->quiet && !v->muted && io_has_data(&v->io) && !agg_to_fold(c->tgid, v, &v->io))
 		emit_io(PMK_IO, k.fd, PM_IO_EXIT, &v->io, 0);
 	bpf_map_delete_elem(&agg, &k);
 	c->left--;
@@ -498,8 +644,272 @@ static long exit_sweep_cb(struct bpf_map *map, struct agg_key *key, struct agg_v
 {
 	if (key->tgid != c->tgid)
 		return 0;
-	if (!c->quiet && !v->muted && io_has_data(&v->io))
+	if (!c->quiet && !v->muted && io_has_data(&v->io) && !agg_to_fold(c->tgid, v, &v->io))
 		emit_io(PMK_IO, key->fd, PM_IO_EXIT, &v->io, 0);
+	bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/* The file version a fold entry stands for. Timestamp fields moved across kernels: CO-RE picks the one this kernel has. */
+struct file_version {
+	__u64 gen;
+	__s64 ctime_sec;
+	__s64 mtime_sec;
+	__s64 size;
+	__u32 ctime_nsec;
+	__u32 mtime_nsec;
+	__u32 dev;
+	__u64 ino;
+};
+
+struct inode___pre611 {
+	struct timespec64 __i_ctime; /* 6.6 - 6.10 */
+	struct timespec64 __i_mtime; /* 6.7 - 6.10 */
+} __attribute__((preserve_access_index));
+
+struct inode___pre66 {
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+static __always_inline void inode_times(struct inode *in, struct file_version *v)
+{
+	struct inode___pre611 *o = (void *)in;
+	struct inode___pre66 *q = (void *)in;
+
+	if (bpf_core_field_exists(in->i_ctime_sec)) {
+		v->ctime_sec = BPF_CORE_READ(in, i_ctime_sec);
+		v->ctime_nsec = BPF_CORE_READ(in, i_ctime_nsec);
+	} else if (bpf_core_field_exists(o->__i_ctime)) {
+		v->ctime_sec = BPF_CORE_READ(o, __i_ctime.tv_sec);
+		v->ctime_nsec = BPF_CORE_READ(o, __i_ctime.tv_nsec);
+	} else {
+		v->ctime_sec = BPF_CORE_READ(q, i_ctime.tv_sec);
+		v->ctime_nsec = BPF_CORE_READ(q, i_ctime.tv_nsec);
+	}
+	if (bpf_core_field_exists(in->i_mtime_sec)) {
+		v->mtime_sec = BPF_CORE_READ(in, i_mtime_sec);
+		v->mtime_nsec = BPF_CORE_READ(in, i_mtime_nsec);
+	} else if (bpf_core_field_exists(o->__i_mtime)) {
+		v->mtime_sec = BPF_CORE_READ(o, __i_mtime.tv_sec);
+		v->mtime_nsec = BPF_CORE_READ(o, __i_mtime.tv_nsec);
+	} else {
+		v->mtime_sec = BPF_CORE_READ(q, i_mtime.tv_sec);
+		v->mtime_nsec = BPF_CORE_READ(q, i_mtime.tv_nsec);
+	}
+}
+
+/* Regular files only (0 otherwise): a pipe, socket or device has no version to compare. */
+static __always_inline int file_version(struct file *file, struct file_version *v)
+{
+	struct inode *in = BPF_CORE_READ(file, f_inode);
+	struct ino_key ik = {};
+	__u64 *gen;
+
+	if (!in || (BPF_CORE_READ(in, i_mode) & S_IFMT) != S_IFREG)
+		return 0;
+	v->ino = BPF_CORE_READ(in, i_ino);
+	v->dev = BPF_CORE_READ(in, i_sb, s_dev);
+	v->size = BPF_CORE_READ(in, i_size);
+	inode_times(in, v);
+	ik.dev = v->dev;
+	ik.ino = v->ino;
+	gen = bpf_map_lookup_elem(&ino_gen, &ik);
+	v->gen = gen ? *gen : 0;
+	return 1;
+}
+
+/* A write-open makes a new version of the file for every fold entry on it. */
+static __always_inline void file_version_bump(struct file *file)
+{
+	struct inode *in = file ? BPF_CORE_READ(file, f_inode) : NULL;
+	struct ino_key ik = {};
+	__u64 one = 1, *gen;
+
+	if (!in || (BPF_CORE_READ(in, i_mode) & S_IFMT) != S_IFREG)
+		return;
+	ik.dev = BPF_CORE_READ(in, i_sb, s_dev);
+	ik.ino = BPF_CORE_READ(in, i_ino);
+	gen = bpf_map_lookup_elem(&ino_gen, &ik);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+	else
+		bpf_map_update_elem(&ino_gen, &ik, &one, BPF_ANY);
+}
+
+static __always_inline int same_version(struct fold_val *fv, struct file_version *v)
+{
+	return fv->gen == v->gen && fv->ctime_sec == v->ctime_sec && fv->ctime_nsec == v->ctime_nsec &&
+	       fv->mtime_sec == v->mtime_sec && fv->mtime_nsec == v->mtime_nsec && fv->size == v->size;
+}
+
+/*
+ * Report a fold entry's pending count (and the summed I/O of its fds) as one PMK_FOLD record.
+ * When the ring has no room the count stays in the entry and the next flush reports it: a fold
+ * record is never dropped, only delayed, so it is counted as produced only once written.
+ * `from_task`: the current task is the folding process (exit, version change); otherwise
+ * (flush) only the key's tgid is known.
+ */
+static __noinline void fold_emit(struct fold_key *k, struct fold_val *fv, int from_task)
+{
+	struct pm_fold *r;
+	__u64 size;
+	__u32 len;
+
+	if (!k || !fv || !fv->count)
+		return;
+	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size - (size >> 2))
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		return;
+	stat_inc(ST_ATTEMPT, 1);
+	len = fv->path_len & (PM_PATH_MAX - 1);
+	__builtin_memset(&r->h, 0, sizeof(r->h));
+	if (from_task) {
+		fill_hdr(&r->h, PMK_FOLD, offsetof(struct pm_fold, path) + len + 1, 0);
+	} else {
+		r->h.kind = PMK_FOLD;
+		r->h.flags = PMF_NO_TASK;
+		r->h.size = offsetof(struct pm_fold, path) + len + 1;
+		r->h.ts_ns = bpf_ktime_get_boot_ns();
+		r->h.pid = k->tgid;
+		r->h.tgid = k->tgid;
+	}
+	r->dev = k->dev;
+	r->ino = k->ino;
+	r->open_flags = fv->open_flags;
+	r->count = __sync_lock_test_and_set(&fv->count, 0);
+	r->first_ns = __sync_lock_test_and_set(&fv->first_ns, 0);
+	r->last_ns = fv->last_ns;
+	r->io.rd_calls = __sync_lock_test_and_set(&fv->io.rd_calls, 0);
+	r->io.rd_bytes = __sync_lock_test_and_set(&fv->io.rd_bytes, 0);
+	r->io.wr_calls = __sync_lock_test_and_set(&fv->io.wr_calls, 0);
+	r->io.wr_bytes = __sync_lock_test_and_set(&fv->io.wr_bytes, 0);
+	r->io.errors = __sync_lock_test_and_set(&fv->io.errors, 0);
+	r->io.rd_first_ns = __sync_lock_test_and_set(&fv->io.rd_first_ns, 0);
+	r->io.wr_first_ns = __sync_lock_test_and_set(&fv->io.wr_first_ns, 0);
+	r->io.rd_last_ns = fv->io.rd_last_ns;
+	r->io.wr_last_ns = fv->io.wr_last_ns;
+	r->io._pad = 0;
+	r->path_len = len;
+	r->_pad[0] = r->_pad[1] = r->_pad[2] = 0;
+	bpf_probe_read_kernel(r->path, PM_PATH_MAX, fv->path); /* one helper call, not 64 unrolled copies to verify */
+	bpf_ringbuf_submit(r, RB_FLAGS);
+}
+
+static __always_inline int fold_enabled(void)
+{
+	__u32 zero = 0;
+	struct pm_cfg *c = bpf_map_lookup_elem(&cfg, &zero);
+
+	return c && c->fold;
+}
+
+/* the new fd of a folded open: mark its aggregate so its I/O and close join the fold entry */
+static __always_inline void agg_mark_fold(__u32 tgid, int fd, struct fold_key *fk)
+{
+	struct agg_key k = { .tgid = tgid, .fd = fd };
+	struct agg_val *v;
+
+	agg_reset(tgid, fd, 0);
+	v = bpf_map_lookup_elem(&agg, &k);
+	if (!v) {
+		struct agg_val nv = {};
+
+		if (!bpf_map_update_elem(&agg, &k, &nv, BPF_NOEXIST))
+			high_fds_add(tgid, fd, 1);
+		v = bpf_map_lookup_elem(&agg, &k);
+		if (!v) {
+			stat_inc(ST_AGG, 1);
+			return;
+		}
+	}
+	v->fold_dev = fk->dev;
+	v->fold_ino = fk->ino;
+}
+
+/*
+ * A successful read-only open of a regular file. Returns 1 when it was folded (no record):
+ * the process opened this very version of the file before and that open was reported.
+ * Otherwise the caller reports the open; before that, a pending count for an older version
+ * is reported (so the order stays: earlier reads, then the new version), and the entry now
+ * follows this version.
+ */
+static __always_inline int open_fold(__u32 tgid, int fd, struct file *file, struct pm_file *f)
+{
+	struct file_version ver = {};
+	struct fold_key fk = { .tgid = tgid };
+	struct fold_val *fv;
+	struct scratch *sc;
+	__u64 now;
+
+	if (!file || !fold_enabled() || !file_version(file, &ver))
+		return 0;
+	fk.dev = ver.dev;
+	fk.ino = ver.ino;
+	fv = bpf_map_lookup_elem(&fold, &fk);
+	if (fv && same_version(fv, &ver)) {
+		now = bpf_ktime_get_boot_ns();
+		if (__sync_fetch_and_add(&fv->count, 1) == 0)
+			fv->first_ns = now;
+		fv->last_ns = now;
+		agg_mark_fold(tgid, fd, &fk);
+		stat_inc(ST_FOLDED, 1);
+		return 1;
+	}
+	if (fv) {
+		fold_emit(&fk, fv, 1);
+		fv->gen = ver.gen;
+		fv->ctime_sec = ver.ctime_sec;
+		fv->ctime_nsec = ver.ctime_nsec;
+		fv->mtime_sec = ver.mtime_sec;
+		fv->mtime_nsec = ver.mtime_nsec;
+		fv->size = ver.size;
+		fv->open_flags = f->flags;
+		fv->path_len = f->path_len;
+		bpf_probe_read_kernel(fv->path, PM_PATH_MAX, f->path);
+		return 0;
+	}
+	sc = get_scratch();
+	if (!sc)
+		return 0;
+	__builtin_memset(&sc->fv, 0, sizeof(sc->fv));
+	sc->fv.gen = ver.gen;
+	sc->fv.ctime_sec = ver.ctime_sec;
+	sc->fv.ctime_nsec = ver.ctime_nsec;
+	sc->fv.mtime_sec = ver.mtime_sec;
+	sc->fv.mtime_nsec = ver.mtime_nsec;
+	sc->fv.size = ver.size;
+	sc->fv.open_flags = f->flags;
+	sc->fv.path_len = f->path_len;
+	bpf_probe_read_kernel(sc->fv.path, PM_PATH_MAX, f->path);
+	if (bpf_map_update_elem(&fold, &fk, &sc->fv, BPF_NOEXIST)) {
+		stat_inc(ST_FOLD_FULL, 1);
+		return 0;
+	}
+	{
+		struct pm_proc_state *ps = proc_state_get(tgid, 1);
+
+		if (ps)
+			__sync_fetch_and_add(&ps->folds, 1);
+	}
+	return 0;
+}
+
+struct fold_sweep {
+	__u32 tgid;
+	__u32 quiet;
+};
+
+/* process exit: report and free its fold entries */
+static long fold_exit_cb(struct bpf_map *map, struct fold_key *key, struct fold_val *fv, struct fold_sweep *c)
+{
+	if (key->tgid != c->tgid)
+		return 0;
+	if (!c->quiet)
+		fold_emit(key, fv, 1);
 	bpf_map_delete_elem(map, key);
 	return 0;
 }
@@ -887,7 +1297,7 @@ int tp_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 		__u32 size = EXEC_HEAD;
 
 		fill_hdr(&e->h, PMK_EXECVE, size, 0);
-		rb_output(e, size);
+		rb_output(e, size, PM_PRIO_HIGH);
 	}
 	return 0;
 }
@@ -905,7 +1315,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 		if (e->args_len >= PM_ARGS_MAX)
 			size = sizeof(*e);
 		fill_hdr(&e->h, e->h.kind, size, ctx->ret);
-		rb_output(e, size);
+		rb_output(e, size, PM_PRIO_HIGH);
 	}
 	bpf_map_delete_elem(&inflight_exec, &tgid);
 	return 0;
@@ -974,7 +1384,7 @@ int tp_sched_fork(struct trace_event_raw_sched_process_fork *ctx)
 		return 0;
 	}
 
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 	if (!r)
 		return 0;
 	r->h.flags = 0;
@@ -1004,7 +1414,7 @@ static __always_inline int clone_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!s) /* also the child's return from clone: it has no stash */
 		return 0;
 	if (s->kind == PMK_FORK && ctx->ret < 0 && !is_muted(cur_tgid())) {
-		r = rb_reserve(sizeof(*r));
+		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, PMK_FORK, sizeof(*r), ctx->ret);
@@ -1063,9 +1473,15 @@ int tp_sched_exit(struct trace_event_raw_sched_process_exit *ctx)
 		if (sw.left)
 			bpf_for_each_map_elem(&agg, exit_sweep_cb, &sw, 0);
 	}
+	/* after the aggregates: folded fds' I/O has joined its fold entries by now */
+	if (ps && ps->folds) {
+		struct fold_sweep fs = { .tgid = tgid, .quiet = sw.quiet };
+
+		bpf_for_each_map_elem(&fold, fold_exit_cb, &fs, 0);
+	}
 
 	if (!sw.quiet) {
-		r = rb_reserve(sizeof(*r));
+		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, PMK_EXIT, sizeof(*r), 0);
@@ -1099,6 +1515,14 @@ static __always_inline long read_path(struct pm_file *f, char *dst, const char *
 static __always_inline int is_open_kind(__u32 kind)
 {
 	return kind == PMK_OPEN || kind == PMK_OPENAT || kind == PMK_OPENAT2;
+}
+
+#define O_ACCMODE 03
+#define O_TRUNC 01000
+
+static __always_inline int open_read_only(__u32 flags)
+{
+	return (flags & O_ACCMODE) == 0 && !(flags & (O_CREAT | O_TRUNC));
 }
 
 /*
@@ -1150,13 +1574,15 @@ static __always_inline int path_enter(__u16 kind, int dirfd, const char *path, i
 	return 0;
 }
 
-static __always_inline int path_exit(struct trace_event_raw_sys_exit *ctx)
+/* `opens`: the program is an open*'s exit. A constant, so the folding code is only compiled (and verified) into those three. */
+static __always_inline int path_exit(struct trace_event_raw_sys_exit *ctx, const int opens)
 {
 	__u32 tgid = cur_tgid();
 	struct path_stash *ps = TASK_STORAGE(ts_path, 0);
 	struct pm_file *f;
 	__s64 ret = ctx->ret;
 	__u32 size, kind;
+	int prio = PM_PRIO_HIGH;
 
 	if (!ps || !ps->kind)
 		return 0;
@@ -1175,15 +1601,23 @@ static __always_inline int path_exit(struct trace_event_raw_sys_exit *ctx)
 	if (size > sizeof(*f))
 		size = sizeof(*f);
 	f->_pad = 0;
-	if (is_open_kind(kind) && ret >= 0 && (f->flags & O_CREAT)) {
-		/* O_CREAT alone does not say whether the file was new: the kernel marks the file it created */
-		struct file *file = fd_file(ret);
+	if (opens && is_open_kind(kind)) {
+		/* reading a file is the flood-prone, low-value case; a write-open changes the file */
+		prio = open_read_only(f->flags) ? PM_PRIO_LOW : PM_PRIO_HIGH;
+		if (ret >= 0) {
+			struct file *file = fd_file(ret);
 
-		if (file && (BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
-			f->h.flags |= PMF_CREATED;
+			/* O_CREAT alone does not say whether the file was new: the kernel marks the file it created */
+			if (file && (f->flags & O_CREAT) && (BPF_CORE_READ(file, f_mode) & FMODE_CREATED))
+				f->h.flags |= PMF_CREATED;
+			if (prio == PM_PRIO_HIGH)
+				file_version_bump(file);
+			else if (open_fold(tgid, ret, file, f))
+				return 0;
+		}
 	}
 	fill_hdr(&f->h, kind, size, ret);
-	rb_output(f, size);
+	rb_output(f, size, prio);
 	if (is_open_kind(kind) && ret >= 0)
 		agg_reset(tgid, ret, 0);
 	return 0;
@@ -1263,20 +1697,20 @@ int tp_enter_fchmodat2(struct trace_event_raw_sys_enter *ctx)
 			  ctx->args[3], ctx->args[2], 0);
 }
 
-#define PATH_EXIT(name)                                                      \
+#define PATH_EXIT(name, opens)                                               \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                           \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) { return path_exit(ctx); }
-PATH_EXIT(open)
-PATH_EXIT(openat)
-PATH_EXIT(openat2)
-PATH_EXIT(unlink)
-PATH_EXIT(unlinkat)
-PATH_EXIT(rename)
-PATH_EXIT(renameat)
-PATH_EXIT(renameat2)
-PATH_EXIT(chmod)
-PATH_EXIT(fchmodat)
-PATH_EXIT(fchmodat2)
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx) { return path_exit(ctx, opens); }
+PATH_EXIT(open, 1)
+PATH_EXIT(openat, 1)
+PATH_EXIT(openat2, 1)
+PATH_EXIT(unlink, 0)
+PATH_EXIT(unlinkat, 0)
+PATH_EXIT(rename, 0)
+PATH_EXIT(renameat, 0)
+PATH_EXIT(renameat2, 0)
+PATH_EXIT(chmod, 0)
+PATH_EXIT(fchmodat, 0)
+PATH_EXIT(fchmodat2, 0)
 
 /* ------------------------------------------------- read/write aggregates */
 
@@ -1310,7 +1744,7 @@ static __always_inline void peer_record(__u16 kind, int fd, __s64 ret, struct sa
 	if (!v || v->peer == h)
 		return;
 	v->peer = h;
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), PM_PRIO_LOW);
 	if (!r)
 		return;
 	__builtin_memset((void *)r + sizeof(r->h), 0, sizeof(*r) - sizeof(r->h));
@@ -1448,7 +1882,8 @@ int tp_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	v = bpf_map_lookup_elem(&agg, &k);
 	if (v) {
-		s.muted = v->muted;
+		/* a folded open's close is folded too: its I/O joins the fold entry */
+		s.muted = v->muted || agg_to_fold(tgid, v, &v->io);
 		__builtin_memcpy(&s.io, &v->io, sizeof(s.io));
 		agg_clear(v, 0); /* the fd number is free again: its next file starts clean */
 	}
@@ -1515,7 +1950,7 @@ static __always_inline int dup_exit(struct trace_event_raw_sys_exit *ctx)
 		agg_reset(tgid, ret, muted);
 	if (muted || ret == -EBADF)
 		goto out;
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 	if (r) {
 		r->h.flags = 0;
 		fill_hdr(&r->h, PMK_DUP, sizeof(*r), ret);
@@ -1559,7 +1994,7 @@ static __always_inline int setid_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!s)
 		return 0;
 	if (s->kind >= PMK_SETUID && s->kind <= PMK_SETRESGID) {
-		r = rb_reserve(sizeof(*r));
+		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, s->kind, sizeof(*r), ctx->ret);
@@ -1714,7 +2149,7 @@ static __always_inline int net_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), kind == PMK_SOCKET ? PM_PRIO_LOW : PM_PRIO_HIGH);
 	if (!r)
 		goto out;
 	__builtin_memset((void *)r + sizeof(r->h), 0, sizeof(*r) - sizeof(r->h));
@@ -1786,36 +2221,37 @@ NET_EXIT(listen)
 NET_EXIT(accept)
 NET_EXIT(accept4)
 
-/* ---------------------------------------------------------- flush iterator */
+/* ------------------------------------------------------------------ flush */
 
 /*
- * User space runs this over the agg map (one read() of a bpf_iter fd) on its
- * flush interval. Counters are moved out with atomic exchanges, so calls that
- * race with the flush land in this flush or the next one, never nowhere; the
- * record goes through the same ring buffer, after everything emitted before it.
+ * User space flushes on its interval: every (tgid, fd) aggregate with I/O since the last
+ * flush becomes a PMK_IO record ('interval'), then every fold entry with a pending count a
+ * PMK_FOLD record. Counters are moved out with atomic exchanges, so calls racing with the
+ * flush land in this flush or the next one, never nowhere; records go through the same
+ * ring, after everything emitted before them.
+ *
+ * Two ways to run it, chosen at load (docs/ebpf.md "Optional programs"):
+ *   - iterators (iter/bpf_map_elem over agg, then over fold): one read() each;
+ *   - where the kernel refuses iterator programs (EPERM on some hosts), a tracepoint on
+ *     getpgid that walks both maps with bpf_for_each_map_elem when the sensor itself calls
+ *     getpgid(PM_FLUSH_MAGIC). Same body, same ordering, no new kernel feature.
  */
-SEC("iter/bpf_map_elem")
-int flush_io(struct bpf_iter__bpf_map_elem *ctx)
+static __always_inline void flush_agg_entry(struct agg_key *kp, struct agg_val *v)
 {
-	struct agg_key *kp = ctx->key;
 	struct agg_key k;
-	struct agg_val *v;
 	struct pm_io_counts c;
 	struct pm_io *r;
 
-	if (!kp || !ctx->value)
-		return 0;
+	if (!kp || !v || v->muted)
+		return;
 	k = *kp;
-	v = bpf_map_lookup_elem(&agg, &k);
-	if (!v || v->muted)
-		return 0;
 	if (is_muted(k.tgid)) {
 		/* counted before the process was muted (noise rule added later): drop, it no longer grows */
 		bpf_map_delete_elem(&agg, &k);
-		return 0;
+		return;
 	}
 	if (!v->io.rd_calls && !v->io.wr_calls && !v->io.errors)
-		return 0;
+		return;
 	c.rd_calls = __sync_lock_test_and_set(&v->io.rd_calls, 0);
 	c.rd_bytes = __sync_lock_test_and_set(&v->io.rd_bytes, 0);
 	c.wr_calls = __sync_lock_test_and_set(&v->io.wr_calls, 0);
@@ -1826,10 +2262,12 @@ int flush_io(struct bpf_iter__bpf_map_elem *ctx)
 	c.rd_last_ns = v->io.rd_last_ns;
 	c.wr_last_ns = v->io.wr_last_ns;
 	c._pad = 0;
+	if (agg_to_fold(k.tgid, v, &c))
+		return;
 
-	r = rb_reserve(sizeof(*r));
+	r = rb_reserve(sizeof(*r), PM_PRIO_LOW);
 	if (!r)
-		return 0;
+		return;
 	__builtin_memset(&r->h, 0, sizeof(r->h));
 	r->h.kind = PMK_IO;
 	r->h.flags = PMF_NO_TASK;
@@ -1841,6 +2279,56 @@ int flush_io(struct bpf_iter__bpf_map_elem *ctx)
 	r->reason = PM_IO_INTERVAL;
 	__builtin_memcpy(&r->io, &c, sizeof(c));
 	bpf_ringbuf_submit(r, RB_FLAGS);
+}
+
+static __always_inline void flush_fold_entry(struct fold_key *kp, struct fold_val *v)
+{
+	struct fold_key k;
+
+	if (!kp || !v || !v->count)
+		return;
+	k = *kp;
+	if (is_muted(k.tgid))
+		return;
+	fold_emit(&k, v, 0);
+}
+
+SEC("?iter/bpf_map_elem")
+int flush_io(struct bpf_iter__bpf_map_elem *ctx)
+{
+	flush_agg_entry(ctx->key, ctx->value);
+	return 0;
+}
+
+SEC("?iter/bpf_map_elem")
+int flush_fold(struct bpf_iter__bpf_map_elem *ctx)
+{
+	flush_fold_entry(ctx->key, ctx->value);
+	return 0;
+}
+
+static long flush_agg_cb(struct bpf_map *map, struct agg_key *key, struct agg_val *v, void *c)
+{
+	flush_agg_entry(key, v);
+	return 0;
+}
+
+static long flush_fold_cb(struct bpf_map *map, struct fold_key *key, struct fold_val *v, void *c)
+{
+	flush_fold_entry(key, v);
+	return 0;
+}
+
+SEC("?tracepoint/syscalls/sys_enter_getpgid")
+int flush_trigger(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 zero = 0;
+	struct pm_cfg *c = bpf_map_lookup_elem(&cfg, &zero);
+
+	if (!c || !c->flush_tgid || ctx->args[0] != PM_FLUSH_MAGIC || cur_tgid() != c->flush_tgid)
+		return 0;
+	bpf_for_each_map_elem(&agg, flush_agg_cb, NULL, 0);
+	bpf_for_each_map_elem(&fold, flush_fold_cb, NULL, 0);
 	return 0;
 }
 
@@ -1848,6 +2336,8 @@ int flush_io(struct bpf_iter__bpf_map_elem *ctx)
 struct pm_fork *_btf_fork __attribute__((unused));
 struct pm_exit *_btf_exit __attribute__((unused));
 struct pm_io *_btf_io __attribute__((unused));
+struct pm_fold *_btf_fold __attribute__((unused));
+struct pm_cfg *_btf_cfg __attribute__((unused));
 struct pm_dup *_btf_dup __attribute__((unused));
 struct pm_setid *_btf_setid __attribute__((unused));
 struct pm_net *_btf_net __attribute__((unused));

@@ -38,6 +38,7 @@ enum pm_kind {
 	PMK_CLOSE = 13,      /* carries the fd's read/write aggregate, if any */
 	PMK_DUP = 14,        /* dup, dup2, dup3, fcntl(F_DUPFD*) */
 	PMK_IO = 15,         /* read/write aggregate flushed without a close */
+	PMK_FOLD = 16,       /* repeated identical read-only opens of one file by one process (struct pm_fold) */
 
 	PMK_UNLINK = 20,
 	PMK_UNLINKAT = 21,
@@ -231,6 +232,7 @@ struct pm_net {
 struct pm_proc_state {
 	__u32 mute;         /* PM_MUTE_* bits */
 	__u32 high_fds;     /* aggregate entries with fd >= PM_LOW_FDS (exit must sweep the map) */
+	__u32 folds;        /* fold entries of this process (exit sweeps the fold map only when non-zero) */
 };
 #define PM_LOW_FDS 32
 
@@ -260,15 +262,53 @@ struct pm_net_key {
 	__u8 addr[16];
 };
 
+/*
+ * Repeated read-only opens of the same file (device + inode) by the same process, while the
+ * file stays the same version (no write-open, same ctime, mtime and size), are folded: the
+ * first open is reported at once as a normal record, the later ones only counted. The count
+ * comes out as one PMK_FOLD record on the flush interval, when the file changes, and when the
+ * process exits. The I/O of folded fds is summed in `io`. docs/ebpf.md states the rule.
+ */
+struct pm_fold {
+	struct pm_hdr h;    /* h.flags has PMF_NO_TASK when emitted by a flush: only tgid is meaningful */
+	__u32 dev;          /* inode's superblock s_dev (kernel encoding: major << 20 | minor) */
+	__u32 open_flags;   /* flags of the first folded open */
+	__u64 ino;
+	__u64 count;        /* opens folded into this record */
+	__u64 first_ns;     /* first and last folded open, CLOCK_BOOTTIME ns */
+	__u64 last_ns;
+	struct pm_io_counts io; /* read/write calls on the folded fds, summed */
+	__u16 path_len;     /* bytes in path, without NUL */
+	__u16 _pad[3];
+	char path[PM_PATH_MAX]; /* path as passed to the first folded open */
+};
+
+/* Record classes: a flood of low-priority records may use at most 3/4 of the ring; the rest is kept for the
+ * high-priority ones (exec, fork, exit, connect, accept, bind, listen, dup, setid, write-opens, unlink, rename,
+ * chmod), so a flood cannot exhaust their path. */
+#define PM_PRIO_HIGH 0
+#define PM_PRIO_LOW 1
+
+/* cfg map (one entry): written by user space after load */
+struct pm_cfg {
+	__u32 flush_tgid;   /* process allowed to run the fallback flush (getpgid(PM_FLUSH_MAGIC)) */
+	__u32 fold;         /* 1: fold repeated read-only opens (pm_fold); 0: report every open */
+};
+/* getpgid() argument that asks the fallback flush program to run; above any pid_max, so the call fails ESRCH */
+#define PM_FLUSH_MAGIC 0x7072766d
+
 /* per-CPU counters (stats map, one struct per CPU) */
 struct pm_stats {
 	__u64 rb_attempts;  /* records the kernel tried to write */
-	__u64 rb_drops;     /* ... that did not fit in the ring buffer */
+	__u64 rb_drops;     /* ... that were not written (ring full, or a low-priority record shed) */
 	__u64 stash_full;   /* syscall entries not stashed (in-flight map full): event lost */
 	__u64 agg_full;     /* read/write calls not aggregated (aggregate map full) */
 	__u64 proc_full;    /* process-state inserts that failed (filter state lost) */
 	__u64 io_calls;     /* read/write calls aggregated (for the bench: events folded) */
-	__u64 _spare[2];
+	__u64 rb_drops_high; /* rb_drops of high-priority records (the ring was completely full) */
+	__u64 rb_shed_low;  /* rb_drops of low-priority records shed at the 3/4 watermark (ring not full) */
+	__u64 opens_folded; /* opens counted in a fold entry instead of reported one by one */
+	__u64 fold_full;    /* opens that could not start a fold entry (fold map full): reported normally, no loss */
 };
 
 #endif

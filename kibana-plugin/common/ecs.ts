@@ -132,6 +132,8 @@ export interface EcsEvent {
     syscall?: string;
     /** Aggregated read/write/send/receive on one fd. */
     io?: { count: number; bytes: number };
+    /** How many syscalls this one document stands for when repeated identical accesses were folded (absent: 1). */
+    count?: number;
     open?: { flags: string[] };
     file?: { source_path?: string };
     previous_user_id?: string;

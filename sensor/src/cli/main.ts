@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, ProvmonError } from '../errors.ts';
 import { PROVMON_VERSION } from '../version.ts';
+import { registerDoctor } from './doctor.ts';
 import { registerGraph } from './graph.ts';
 import { registerRun } from './run.ts';
 import { registerSetup } from './setup.ts';
@@ -15,12 +16,13 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 77 missing privileges or kernel support.\n' +
+      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 77 missing privileges or kernel support (provmon doctor says which).\n' +
         'Configuration: defaults < config file < PROVMON_<SECTION>__<KEY> environment variables < flags (schema: schema/config.schema.json).',
     );
   registerRun(program);
   registerSetup(program);
   registerGraph(program);
+  registerDoctor(program);
   registerVersion(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from './log-levels.ts';
+import { FEATURE_NAMES } from '../ebpf/features.ts';
 
 /**
  * The configuration file. Every key of the seed's config.json is accepted as is; keys provmon adds are marked.
@@ -126,6 +127,14 @@ export const EbpfConfigSchema = z.strictObject({
     .array(z.strictObject({ ip: z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' }), port: port }))
     .default([])
     .describe('provmon: exact IP+port pairs whose socket events are dropped in the kernel; the same port on another IP is still captured'),
+  fold: z
+    .boolean()
+    .default(true)
+    .describe('provmon: fold repeated read-only opens of the same unchanged file by one process into one document with provmon.count (docs/ebpf.md)'),
+  force_fallback: z
+    .array(z.enum(FEATURE_NAMES as [string, ...string[]], { error: `one of ${FEATURE_NAMES.join(', ')}` }))
+    .default([])
+    .describe(`provmon: optional kernel features to replace by their tracepoint fallback even where the kernel accepts them (${FEATURE_NAMES.join(', ')}); provmon doctor lists them`),
 });
 
 export const PcapConfigSchema = z.strictObject({

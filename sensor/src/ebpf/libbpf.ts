@@ -23,6 +23,7 @@ function openLib<T extends Record<string, { args: readonly FFIType[]; returns: F
 const libbpfSymbols = {
   libbpf_set_print: { args: [P], returns: P },
   libbpf_num_possible_cpus: { args: [], returns: i32 },
+  libbpf_version_string: { args: [], returns: cstring },
   libbpf_strerror: { args: [i32, P, u64], returns: i32 },
   bpf_object__open_file: { args: [cstring, P], returns: P },
   bpf_object__load: { args: [P], returns: i32 },
@@ -33,6 +34,7 @@ const libbpfSymbols = {
   bpf_program__name: { args: [P], returns: cstring },
   bpf_program__section_name: { args: [P], returns: cstring },
   bpf_program__set_autoload: { args: [P, bool], returns: i32 },
+  bpf_program__autoload: { args: [P], returns: bool },
   bpf_program__attach: { args: [P], returns: P },
   bpf_program__attach_iter: { args: [P, P], returns: P },
   bpf_link__fd: { args: [P], returns: i32 },
@@ -61,6 +63,7 @@ const libcSymbols = {
   munmap: { args: [P, u64], returns: i32 },
   read: { args: [i32, P, u64], returns: i64 },
   close: { args: [i32], returns: i32 },
+  getpgid: { args: [i32], returns: i32 },
   clock_gettime: { args: [i32, P], returns: i32 },
   sysconf: { args: [i32], returns: i64 },
   mount: { args: [cstring, cstring, cstring, u64, P], returns: i32 },

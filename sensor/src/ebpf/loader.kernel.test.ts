@@ -5,7 +5,7 @@
 import { describe, expect, test, beforeAll, afterAll } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSensor, buildObject } from './loader.ts';
+import { loadSensor } from './loader.ts';
 import { ProvmonError } from '../errors.ts';
 import { canRunKernelTests, tempDir } from './testdata/harness.ts';
 
@@ -16,7 +16,7 @@ const bun = process.execPath;
 /** run loadSensor() in a child process (under a wrapper command) and return what it printed */
 function loadIn(wrapper: string[]): { code: number; out: string } {
   const script = `import { loadSensor } from '${loaderPath}'; import { describeError } from '${errorsPath}';
-try { loadSensor({ build: false }).close(); console.log('LOADED'); } catch (e) { console.log(describeError(e)); process.exit(3); }`;
+try { loadSensor().close(); console.log('LOADED'); } catch (e) { console.log(describeError(e)); process.exit(3); }`;
   const r = Bun.spawnSync([...wrapper, bun, '-e', script], { stdout: 'pipe', stderr: 'pipe' });
   return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
 }
@@ -25,7 +25,6 @@ describe.skipIf(!canRunKernelTests)('loader errors (real kernel)', () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDir('loader');
-    buildObject();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,11 +32,11 @@ describe.skipIf(!canRunKernelTests)('loader errors (real kernel)', () => {
     const obj = join(dir, 'reject.bpf.o');
     const src = new URL('./testdata/reject.bpf.c', import.meta.url).pathname;
     const bpfDir = new URL('../../../bpf/', import.meta.url).pathname;
-    const cc = Bun.spawnSync(['clang', '-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', `-I${bpfDir}build`, `-I${bpfDir}`, '-c', src, '-o', obj], { stderr: 'pipe' });
+    const cc = Bun.spawnSync(['clang', '-O2', '-g', '-target', 'bpf', '-mcpu=v3', '-D__TARGET_ARCH_x86', `-I${bpfDir}`, '-c', src, '-o', obj], { stderr: 'pipe' });
     expect(cc.stderr.toString()).toBe('');
     let error: unknown;
     try {
-      loadSensor({ objectPath: obj, build: false }).close();
+      loadSensor({ objectPath: obj }).close();
     } catch (e) {
       error = e;
     }
@@ -66,6 +65,6 @@ describe.skipIf(!canRunKernelTests)('loader errors (real kernel)', () => {
   });
 
   test('a ring size that is not a power of two is refused before anything loads', () => {
-    expect(() => loadSensor({ ringBytes: 5000, build: false })).toThrow(/power of two/);
+    expect(() => loadSensor({ ringBytes: 5000 })).toThrow(/power of two/);
   });
 });

@@ -1,17 +1,19 @@
 /**
- * The one loader: checks the host (privileges, BTF, tracefs), opens bpf/build/provmon.bpf.o
- * with libbpf, sizes the maps, loads (CO-RE relocation + verifier), attaches every program,
- * maps the ring buffer and writes the filters. Failures become ProvmonErrors that say what
- * to do; a verifier rejection names the program and quotes the end of the verifier log.
+ * The one loader: checks the host (privileges, BTF, tracefs) and the compiled object (built at
+ * install, never here), probes the optional programs (features.ts), opens
+ * bpf/build/provmon.bpf.o with libbpf, sizes the maps, loads (CO-RE relocation + verifier),
+ * attaches every program, maps the ring buffer and writes the filters. Failures become
+ * ProvmonErrors that say what to do; a verifier rejection names the program and quotes the end
+ * of the verifier log.
  */
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { ProvmonError } from '../errors.ts';
 import { preflightProblems } from '../preflight/capabilities.ts';
 import { libbpf, libc, lastErrno, strerror, setLibbpfPrint, asPtr, ptr, closeFdsParallel, type Pointer, type LibbpfLogLevel } from './libbpf.ts';
 import { MmapRing } from './ringbuf.ts';
 import { Layout } from './records.ts';
+import { checkObject, DEFAULT_OBJECT } from './object.ts';
+import { FEATURE_NAMES, OPTIONAL_FEATURES, type FeatureChoice } from './features.ts';
 import {
   DEFAULT_PATH_PREFIXES,
   netKey,
@@ -22,9 +24,10 @@ import {
   type FilterConfig,
 } from './filters.ts';
 
-const BPF_DIR = fileURLToPath(new URL('../../../bpf/', import.meta.url));
-export const DEFAULT_OBJECT = join(BPF_DIR, 'build/provmon.bpf.o');
+export { DEFAULT_OBJECT };
 const BTF_PATH = '/sys/kernel/btf/vmlinux';
+/** getpgid() argument that runs the fallback flush (PM_FLUSH_MAGIC in bpf/provmon.h) */
+const FLUSH_MAGIC = 0x7072766d;
 
 export interface LoadOptions {
   /** compiled object; default bpf/build/provmon.bpf.o (built by bpf/build.sh when missing or stale) */
@@ -37,8 +40,10 @@ export interface LoadOptions {
   /** libbpf's own log lines (warnings by default; set `logLevel` for more) */
   log?: (level: LibbpfLogLevel, line: string) => void;
   logLevel?: LibbpfLogLevel;
-  /** run bpf/build.sh before loading (default: true when it exists) */
-  build?: boolean;
+  /** optional features (features.ts) to replace by their fallback even where the kernel accepts them */
+  forceFallback?: readonly string[];
+  /** fold repeated read-only opens of one file into PMK_FOLD records (default true) */
+  fold?: boolean;
 }
 
 export interface KernelStats {
@@ -54,6 +59,14 @@ export interface KernelStats {
   procFull: number;
   /** read/write-like calls folded into aggregates */
   ioCalls: number;
+  /** ... of dropped: high-priority records (exec, fork, exit, connect, accept, write-opens, ...): the ring was full */
+  droppedHigh: number;
+  /** ... of dropped: low-priority records shed at the 3/4 watermark to keep room for high-priority ones */
+  shedLow: number;
+  /** read-only opens counted in a fold record instead of reported one by one (not a loss) */
+  opensFolded: number;
+  /** opens that could not start a fold entry (fold map full): reported one by one instead (not a loss) */
+  foldFull: number;
   /** every loss above, summed */
   lost: number;
 }
@@ -79,19 +92,7 @@ function ensureTracefs(): void {
   if (rc !== 0 || !existsSync('/sys/kernel/tracing/events')) {
     throw new ProvmonError(`tracefs is not mounted and mounting it failed (errno ${lastErrno()})`, {
       hint: 'mount -t tracefs tracefs /sys/kernel/tracing',
-      exitCode: 78,
-    });
-  }
-}
-
-/** Run bpf/build.sh (idempotent: compiles only when sources or the kernel's BTF changed). */
-export function buildObject(): void {
-  const script = join(BPF_DIR, 'build.sh');
-  if (!existsSync(script)) return;
-  const r = Bun.spawnSync(['bash', script], { stdout: 'pipe', stderr: 'pipe' });
-  if (r.exitCode !== 0) {
-    throw new ProvmonError('building the eBPF object failed (bpf/build.sh)', {
-      hint: r.stderr.toString().trim().split('\n').slice(-20).join('\n'),
+      exitCode: 77,
     });
   }
 }
@@ -125,24 +126,38 @@ interface Attached {
 const MUTE_SELF = 1;
 const MUTE_NOISE = 2;
 
+/** iterator programs and the map each walks, in flush order (aggregates first: they feed fold entries) */
+const ITERATORS = [
+  { program: 'flush_io', map: 'agg' },
+  { program: 'flush_fold', map: 'fold' },
+] as const;
+
 export class BpfSensor {
   readonly ring: MmapRing;
   readonly ringBytes: number;
   /** programs whose tracepoint this kernel does not have (e.g. fchmodat2 before 6.6) */
   readonly unavailable: string[] = [];
+  /** each optional feature and what runs in its place (features.ts) */
+  readonly features: FeatureChoice[];
   private obj: Pointer | null;
   private links: Attached[] = [];
-  private iterLink: Pointer | null = null;
+  private iterLinks: Pointer[] = [];
   private readonly fds: Record<string, number>;
   private readonly ncpu: number;
 
   /** @internal use loadSensor() */
-  constructor(obj: Pointer, fds: Record<string, number>, ringBytes: number) {
+  constructor(obj: Pointer, fds: Record<string, number>, ringBytes: number, features: FeatureChoice[]) {
     this.obj = obj;
     this.fds = fds;
     this.ringBytes = ringBytes;
+    this.features = features;
     this.ncpu = libbpf().libbpf_num_possible_cpus();
     this.ring = new MmapRing(fds.events!, ringBytes);
+  }
+
+  /** how the periodic flush runs: 'iter' (map iterators) or 'tracepoint-flush' (the fallback) */
+  get flushMethod(): string {
+    return this.features.find((f) => f.feature === 'iter')!.using;
   }
 
   /** @internal attach every program (loadSensor does it after writing the filters) */
@@ -150,11 +165,15 @@ export class BpfSensor {
     const b = libbpf();
     const obj = this.obj!;
     try {
+      const iterLinks = new Map<string, Pointer>();
       for (let prog = asPtr(b.bpf_object__next_program(obj, null)); prog; prog = asPtr(b.bpf_object__next_program(obj, prog))) {
+        if (!b.bpf_program__autoload(prog)) continue; // an optional program this kernel does not get
         const name = String(b.bpf_program__name(prog));
         const section = String(b.bpf_program__section_name(prog));
         if (section.startsWith('iter/')) {
-          this.iterLink = attachIter(prog, this.mapFd('agg'), name);
+          const it = ITERATORS.find((i) => i.program === name);
+          if (!it) throw new ProvmonError(`eBPF object has an unknown iterator '${name}' (stale build? run bash bpf/build.sh)`);
+          iterLinks.set(name, attachIter(prog, this.mapFd(it.map), name));
           continue;
         }
         const link = asPtr(b.bpf_program__attach(prog));
@@ -170,15 +189,15 @@ export class BpfSensor {
         }
         this.links.push({ name, link });
       }
+      if (iterLinks.size > 0) this.iterLinks = ITERATORS.map((i) => iterLinks.get(i.program)!);
     } catch (error) {
       this.detach();
       throw error;
     }
-    if (!this.iterLink) throw new ProvmonError('eBPF object has no flush_io iterator (stale build? run bash bpf/build.sh)');
   }
 
   get programCount(): number {
-    return this.links.length + (this.iterLink ? 1 : 0);
+    return this.links.length + this.iterLinks.length;
   }
 
   mapFd(name: string): number {
@@ -234,7 +253,7 @@ export class BpfSensor {
     const b = libbpf();
     const key = new Uint32Array(1);
     const next = new Uint32Array(1);
-    const val = new Uint32Array(2);
+    const val = new Uint32Array(Layout.proc_state.SIZE / 4);
     let prev: Uint32Array | null = null;
     while (b.bpf_map_get_next_key(fd, prev, next) === 0) {
       key[0] = next[0]!;
@@ -249,7 +268,7 @@ export class BpfSensor {
   private muteProcess(tgid: number, bit: number): void {
     const fd = this.mapFd('proc_state');
     const key = new Uint32Array([tgid]);
-    const val = new Uint32Array(2);
+    const val = new Uint32Array(Layout.proc_state.SIZE / 4);
     libbpf().bpf_map_lookup_elem(fd, key, val);
     val[0] = val[0]! | bit;
     mapUpdate(fd, new Uint8Array(key.buffer), new Uint8Array(val.buffer), `process ${tgid}`);
@@ -274,27 +293,54 @@ export class BpfSensor {
     const stashFull = sum(s.stash_full);
     const aggFull = sum(s.agg_full);
     const procFull = sum(s.proc_full);
-    return { produced, dropped, stashFull, aggFull, procFull, ioCalls: sum(s.io_calls), lost: dropped + stashFull + aggFull };
+    return {
+      produced,
+      dropped,
+      stashFull,
+      aggFull,
+      procFull,
+      ioCalls: sum(s.io_calls),
+      droppedHigh: sum(s.rb_drops_high),
+      shedLow: sum(s.rb_shed_low),
+      opensFolded: sum(s.opens_folded),
+      foldFull: sum(s.fold_full),
+      lost: dropped + stashFull + aggFull,
+    };
+  }
+
+  /** cfg map: who may run the fallback flush, and whether opens fold */
+  writeConfig(cfg: { flushTgid: number; fold: boolean }): void {
+    const v = new Uint32Array(Layout.cfg.SIZE / 4);
+    v[Layout.cfg.flush_tgid / 4] = cfg.flushTgid;
+    v[Layout.cfg.fold / 4] = cfg.fold ? 1 : 0;
+    mapUpdate(this.mapFd('cfg'), new Uint8Array(4), new Uint8Array(v.buffer), 'the sensor configuration');
   }
 
   /**
-   * Emit every open fd's read/write counters accumulated since the last flush (one
-   * PMK_IO record per active fd, reason 'interval'). Runs the flush_io iterator: one
-   * read() of a bpf_iter fd walks the aggregate map in the kernel.
+   * Emit every open fd's read/write counters accumulated since the last flush (one PMK_IO
+   * record per active fd, reason 'interval'), then every pending fold count (PMK_FOLD). With
+   * iterators: one read() of each bpf_iter fd walks its map in the kernel. With the fallback:
+   * getpgid(FLUSH_MAGIC) fires the flush_trigger tracepoint program in this thread, which walks
+   * both maps before the call returns (it then fails with ESRCH, as intended).
    */
   flush(): void {
-    if (!this.iterLink) return;
+    if (this.iterLinks.length === 0) {
+      if (this.obj) libc().getpgid(FLUSH_MAGIC);
+      return;
+    }
     const b = libbpf();
-    const fd = b.bpf_iter_create(b.bpf_link__fd(this.iterLink));
-    if (fd < 0) throw new Error(`bpf_iter_create: ${strerror(fd)}`);
     const buf = new Uint8Array(64);
-    try {
-      for (;;) {
-        const n = Number(libc().read(fd, buf, BigInt(buf.length)));
-        if (n <= 0) break;
+    for (const link of this.iterLinks) {
+      const fd = b.bpf_iter_create(b.bpf_link__fd(link));
+      if (fd < 0) throw new Error(`bpf_iter_create: ${strerror(fd)}`);
+      try {
+        for (;;) {
+          const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+          if (n <= 0) break;
+        }
+      } finally {
+        libc().close(fd);
       }
-    } finally {
-      libc().close(fd);
     }
   }
 
@@ -302,20 +348,28 @@ export class BpfSensor {
   detach(): void {
     const b = libbpf();
     const fds: number[] = [];
+    const kept: Attached[] = [];
     for (const l of this.links) {
+      // the fallback flush must outlive detach: stop() flushes after the producers are gone
+      if (FLUSH_PROGRAMS.has(l.name)) {
+        kept.push(l);
+        continue;
+      }
       fds.push(b.bpf_link__fd(l.link));
       b.bpf_link__disconnect(l.link); // keep the fd open: closed below, in parallel
       b.bpf_link__destroy(l.link);
     }
-    this.links = [];
+    this.links = kept;
     closeFdsParallel(fds);
   }
 
   close(): void {
     this.detach();
+    for (const l of this.links) libbpf().bpf_link__destroy(l.link);
+    this.links = [];
     const b = libbpf();
-    if (this.iterLink) b.bpf_link__destroy(this.iterLink);
-    this.iterLink = null;
+    for (const link of this.iterLinks) b.bpf_link__destroy(link);
+    this.iterLinks = [];
     this.ring.close();
     if (this.obj) b.bpf_object__close(this.obj);
     this.obj = null;
@@ -339,6 +393,7 @@ function listPids(): number[] {
 /* ----------------------------------------------------------------- load */
 
 const LOG_RANK: Record<LibbpfLogLevel, number> = { warn: 0, info: 1, debug: 2 };
+const FLUSH_PROGRAMS = new Set<string>(OPTIONAL_FEATURES.find((f) => f.name === 'iter')!.fallback.programs);
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
@@ -370,26 +425,108 @@ export function verifierFailure(lines: string[]): { program: string; tail: strin
   return { program, tail: body.slice(-20) };
 }
 
+type ProbeResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Throw-away load of just `programs` (every map shrunk to a few entries): whether this kernel
+ * accepts them. EPERM here is the kernel's policy for that program type, not missing privileges
+ * (preflight checked those), so it is a reason to fall back, not to stop.
+ */
+function probePrograms(objectPath: string, programs: readonly string[], logLines: string[]): ProbeResult {
+  const b = libbpf();
+  const obj = asPtr(b.bpf_object__open_file(Buffer.from(objectPath + '\0'), null));
+  if (!obj) return { ok: false, reason: `libbpf cannot open ${objectPath}: ${strerror(-lastErrno())}` };
+  try {
+    const found = new Set<string>();
+    for (let prog = asPtr(b.bpf_object__next_program(obj, null)); prog; prog = asPtr(b.bpf_object__next_program(obj, prog))) {
+      const name = String(b.bpf_program__name(prog));
+      const wanted = programs.includes(name);
+      if (wanted) found.add(name);
+      b.bpf_program__set_autoload(prog, wanted);
+    }
+    const missing = programs.filter((p) => !found.has(p));
+    if (missing.length) return { ok: false, reason: `the eBPF object has no program ${missing.join(', ')} (stale build? run bash bpf/build.sh)` };
+    for (const [name, n] of PROBE_MAP_SIZES) {
+      const m = asPtr(b.bpf_object__find_map_by_name(obj, Buffer.from(name + '\0')));
+      if (m) b.bpf_map__set_max_entries(m, n);
+    }
+    const from = logLines.length;
+    const err = b.bpf_object__load(obj);
+    if (err === 0) return { ok: true };
+    const v = verifierFailure(logLines.slice(from));
+    return { ok: false, reason: `the kernel refused ${v?.program ?? programs.join(', ')}: ${strerror(err)}` };
+  } finally {
+    b.bpf_object__close(obj);
+  }
+}
+
+/** a probe creates every map of the object: keep them tiny (the ring needs a power of two of at least a page) */
+const PROBE_MAP_SIZES: [string, number][] = [
+  ['events', 4096],
+  ['proc_state', 16],
+  ['agg', 16],
+  ['fold', 16],
+  ['ino_gen', 16],
+  ['inflight_exec', 16],
+  ['noise', 16],
+  ['netallow', 16],
+  ['prefixes', 16],
+];
+
+/** Probe every optional feature without loading the sensor (provmon doctor): what would run, and why. */
+export function probeFeatures(objectPath: string = DEFAULT_OBJECT, forceFallback: readonly string[] = []): FeatureChoice[] {
+  const lines: string[] = [];
+  setLibbpfPrint((_level, line) => void lines.push(line));
+  try {
+    return chooseFeatures(objectPath, forceFallback, lines);
+  } finally {
+    setLibbpfPrint(undefined);
+  }
+}
+
+/** Which optional features run, and which fallbacks replace the others (forced, or refused by the kernel). */
+function chooseFeatures(objectPath: string, force: readonly string[], logLines: string[]): FeatureChoice[] {
+  const unknown = force.filter((f) => !FEATURE_NAMES.includes(f));
+  if (unknown.length) {
+    throw new ProvmonError(`ebpf_config.force_fallback: unknown feature ${unknown.join(', ')} (known: ${FEATURE_NAMES.join(', ')})`, { exitCode: 2 });
+  }
+  return OPTIONAL_FEATURES.map((feature) => {
+    if (force.includes(feature.name)) return { feature: feature.name, using: feature.fallback.name, fallbackReason: 'forced by configuration' };
+    const probe = probePrograms(objectPath, feature.programs, logLines);
+    if (probe.ok) return { feature: feature.name, using: feature.name };
+    return { feature: feature.name, using: feature.fallback.name, fallbackReason: probe.reason };
+  });
+}
+
+function programsOf(choice: FeatureChoice): readonly string[] {
+  const feature = OPTIONAL_FEATURES.find((f) => f.name === choice.feature)!;
+  return choice.using === feature.name ? feature.programs : feature.fallback.programs;
+}
+
 export function loadSensor(opts: LoadOptions = {}): BpfSensor {
   preflight();
   const objectPath = opts.objectPath ?? DEFAULT_OBJECT;
-  if (opts.build ?? opts.objectPath === undefined) buildObject();
-  if (!existsSync(objectPath)) {
-    throw new ProvmonError(`eBPF object ${objectPath} not found`, { hint: 'build it with: bash bpf/build.sh' });
-  }
+  checkObject(objectPath);
   const ringBytes = opts.ringBytes ?? 16 * 1024 * 1024;
   const page = 4096;
   if (!isPowerOfTwo(ringBytes) || ringBytes < page) {
-    throw new ProvmonError(`ring buffer size ${ringBytes} is not a power of two of at least ${page} bytes`);
+    throw new ProvmonError(`ring buffer size ${ringBytes} bytes is not a power of two of at least ${page} bytes`, {
+      hint: 'set ebpf_config.ring_buffer_mb to a power of two (1, 2, 4, 8, 16, 32, ...)',
+      exitCode: 2,
+    });
   }
 
   const b = libbpf();
   const logLines: string[] = [];
   const maxRank = LOG_RANK[opts.logLevel ?? 'warn'];
+  let probing = true; // a probe's refusal is expected on some kernels: not a warning
   setLibbpfPrint((level, line) => {
     logLines.push(line);
-    if (opts.log && LOG_RANK[level] <= maxRank) opts.log(level, line);
+    if (!probing && opts.log && LOG_RANK[level] <= maxRank) opts.log(level, line);
   });
+  const features = chooseFeatures(objectPath, opts.forceFallback ?? [], logLines);
+  probing = false;
+  const chosen = new Set<string>(features.flatMap(programsOf));
 
   const obj = asPtr(b.bpf_object__open_file(Buffer.from(objectPath + '\0'), null));
   if (!obj) throw new ProvmonError(`libbpf cannot open ${objectPath}: ${strerror(-lastErrno())}`, { hint: logLines.slice(-5).join('\n') });
@@ -412,6 +549,11 @@ export function loadSensor(opts: LoadOptions = {}): BpfSensor {
     setMax('netallow', Math.max(1024, 2 * (f.netAllow?.length ?? 0)));
     if (opts.capacities?.processes) setMax('proc_state', opts.capacities.processes);
     if (opts.capacities?.aggregates) setMax('agg', opts.capacities.aggregates);
+    const optional = new Set<string>(OPTIONAL_FEATURES.flatMap((f) => [...f.programs, ...f.fallback.programs]));
+    for (let prog = asPtr(b.bpf_object__next_program(obj, null)); prog; prog = asPtr(b.bpf_object__next_program(obj, prog))) {
+      const name = String(b.bpf_program__name(prog));
+      if (optional.has(name)) b.bpf_program__set_autoload(prog, chosen.has(name));
+    }
 
     const err = b.bpf_object__load(obj);
     if (err < 0) {
@@ -433,13 +575,14 @@ export function loadSensor(opts: LoadOptions = {}): BpfSensor {
     }
 
     const fds: Record<string, number> = {};
-    for (const name of ['events', 'stats', 'proc_state', 'noise', 'prefixes', 'netallow', 'agg']) {
+    for (const name of ['events', 'stats', 'proc_state', 'noise', 'prefixes', 'netallow', 'agg', 'fold', 'cfg']) {
       fds[name] = b.bpf_map__fd(map(name));
     }
 
-    const sensor = new BpfSensor(obj, fds, ringBytes);
+    const sensor = new BpfSensor(obj, fds, ringBytes, features);
     owned = false;
     try {
+      sensor.writeConfig({ flushTgid: process.pid, fold: opts.fold ?? true });
       // filters first: the sensor's own activity must be muted before the first event fires
       sensor.setFilters({ pathPrefixes: [...DEFAULT_PATH_PREFIXES], ...f });
       sensor.attach(opts.log);

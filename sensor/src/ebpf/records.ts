@@ -28,6 +28,7 @@ export const Kind = {
   CLOSE: 13,
   DUP: 14,
   IO: 15,
+  FOLD: 16,
   UNLINK: 20,
   UNLINKAT: 21,
   RENAME: 22,
@@ -179,6 +180,33 @@ export interface IoRecord extends RecordHeader {
   errors: number;
 }
 
+/**
+ * Repeated read-only opens of one file version by one process, after the first (which came as
+ * an ordinary open record): `count` opens between `firstNs` and `lastNs`, and the read/write
+ * calls made on those fds, summed. With Flag.NO_TASK (emitted by a flush) only `tgid` of the
+ * header is meaningful. `dev`/`ino` identify the file; `path` is as passed to the open the
+ * entry started with.
+ */
+export interface FoldRecord extends RecordHeader {
+  kind: 'fold';
+  dev: number;
+  ino: number;
+  openFlags: number;
+  count: number;
+  firstNs: number;
+  lastNs: number;
+  path: string;
+  rdCalls: number;
+  rdBytes: number;
+  wrCalls: number;
+  wrBytes: number;
+  rdFirstNs: number;
+  rdLastNs: number;
+  wrFirstNs: number;
+  wrLastNs: number;
+  errors: number;
+}
+
 export type DupVia = 'dup' | 'dup2' | 'dup3' | 'fcntl';
 
 /** fd duplication; the new fd is `ret` */
@@ -227,7 +255,7 @@ export interface NetRecord extends RecordHeader {
   arg: number;
 }
 
-export type PmRecord = ExecRecord | ForkRecord | ExitRecord | FileRecord | IoRecord | DupRecord | SetidRecord | NetRecord;
+export type PmRecord = ExecRecord | ForkRecord | ExitRecord | FileRecord | IoRecord | FoldRecord | DupRecord | SetidRecord | NetRecord;
 export type RecordKind = PmRecord['kind'];
 
 /* ---------------------------------------------------------------- layout */
@@ -244,14 +272,20 @@ export const Layout = {
   dup: { oldfd: 88, newfd: 92, flags: 96, via: 100, SIZE: 104 },
   setid: { id: 88, SIZE: 104 },
   net: { fd: 88, family: 92, type: 94, protocol: 96, lport: 98, rport: 100, unix_len: 102, arg: 104, laddr: 112, raddr: 128, unix_path: 144, SIZE: 256 },
-  stats: { rb_attempts: 0, rb_drops: 8, stash_full: 16, agg_full: 24, proc_full: 32, io_calls: 40, SIZE: 64 },
+  fold: { dev: 88, open_flags: 92, ino: 96, count: 104, first_ns: 112, last_ns: 120, io: 128, path_len: 200, path: 208, SIZE: 720 },
+  stats: {
+    rb_attempts: 0, rb_drops: 8, stash_full: 16, agg_full: 24, proc_full: 32, io_calls: 40,
+    rb_drops_high: 48, rb_shed_low: 56, opens_folded: 64, fold_full: 72, SIZE: 80,
+  },
+  proc_state: { mute: 0, high_fds: 4, folds: 8, SIZE: 12 },
+  cfg: { flush_tgid: 0, fold: 4, SIZE: 8 },
 } as const;
 
 const KIND_NAMES: (RecordKind | undefined)[] = [];
 const set = (k: number, n: RecordKind) => (KIND_NAMES[k] = n);
 set(Kind.EXECVE, 'execve'); set(Kind.EXECVEAT, 'execveat'); set(Kind.FORK, 'fork'); set(Kind.EXIT, 'exit');
 set(Kind.OPEN, 'open'); set(Kind.OPENAT, 'openat'); set(Kind.OPENAT2, 'openat2'); set(Kind.CLOSE, 'close');
-set(Kind.DUP, 'dup'); set(Kind.IO, 'io'); set(Kind.UNLINK, 'unlink'); set(Kind.UNLINKAT, 'unlinkat');
+set(Kind.DUP, 'dup'); set(Kind.IO, 'io'); set(Kind.FOLD, 'fold'); set(Kind.UNLINK, 'unlink'); set(Kind.UNLINKAT, 'unlinkat');
 set(Kind.RENAME, 'rename'); set(Kind.RENAMEAT, 'renameat'); set(Kind.RENAMEAT2, 'renameat2'); set(Kind.CHMOD, 'chmod');
 set(Kind.FCHMODAT, 'fchmodat'); set(Kind.FCHMODAT2, 'fchmodat2'); set(Kind.SETUID, 'setuid'); set(Kind.SETGID, 'setgid');
 set(Kind.SETREUID, 'setreuid'); set(Kind.SETREGID, 'setregid'); set(Kind.SETRESUID, 'setresuid'); set(Kind.SETRESGID, 'setresgid');
@@ -422,6 +456,30 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
         wrLastNs: u64(dv, c + 56),
         errors: dv.getUint32(c + 64, true),
       } as IoRecord;
+    }
+    case Kind.FOLD: {
+      const L = Layout.fold;
+      const c = off + L.io;
+      const pathLen = Math.min(dv.getUint16(off + L.path_len, true), 511);
+      return {
+        kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
+        dev: dv.getUint32(off + L.dev, true),
+        openFlags: dv.getUint32(off + L.open_flags, true),
+        ino: u64(dv, off + L.ino),
+        count: u64(dv, off + L.count),
+        firstNs: u64(dv, off + L.first_ns),
+        lastNs: u64(dv, off + L.last_ns),
+        path: str(u8, off + L.path, off + L.path + pathLen),
+        rdCalls: u64(dv, c),
+        rdBytes: u64(dv, c + 8),
+        wrCalls: u64(dv, c + 16),
+        wrBytes: u64(dv, c + 24),
+        rdFirstNs: u64(dv, c + 32),
+        rdLastNs: u64(dv, c + 40),
+        wrFirstNs: u64(dv, c + 48),
+        wrLastNs: u64(dv, c + 56),
+        errors: dv.getUint32(c + 64, true),
+      } as FoldRecord;
     }
     case Kind.DUP:
       return {

@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
-import type { ExecRecord, FileRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
+import type { ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
 import { ticksFromBootNs } from './entity-id.ts';
 import { errnoName } from '../ebpf/records.ts';
 import type { FdTable, FdTarget } from './fd-table.ts';
@@ -97,6 +97,8 @@ export class SyscallEventBuilder {
       case 'close':
       case 'io':
         return this.io(rec, emit);
+      case 'fold':
+        return this.fold(rec, emit);
       case 'setuid':
       case 'setgid':
       case 'setreuid':
@@ -238,8 +240,31 @@ export class SyscallEventBuilder {
     }
   }
 
+  /**
+   * Opens the kernel folded (docs/ebpf.md "Folding"): one `open` document standing for `count` opens of the same
+   * file version, timed from the first to the last of them, plus the reads made through those fds, summed.
+   */
+  private fold(rec: FoldRecord, emit: (doc: EcsEvent) => void): void {
+    const proc = this.processFields(this.process(rec));
+    const path = this.resolvePath(rec.tgid, AT_FDCWD, rec.path);
+    const doc = this.base(rec, 'file', 'open', ['access'], proc, 'o', rec.firstNs || rec.tsNs);
+    this.span(doc, rec.firstNs, rec.lastNs, rec.tsNs);
+    doc.file = { path, name: posix.basename(path), directory: posix.dirname(path) };
+    doc.provmon = { count: rec.count, open: { flags: openFlagNames(rec.openFlags) } };
+    emit(doc);
+    const target = { kind: 'file' as const, path };
+    if (rec.rdCalls > 0) emit(this.ioDoc(rec, target, proc, 'read', rec.rdCalls, rec.rdBytes, rec.rdFirstNs, rec.rdLastNs));
+    if (rec.wrCalls > 0) emit(this.ioDoc(rec, target, proc, 'write', rec.wrCalls, rec.wrBytes, rec.wrFirstNs, rec.wrLastNs));
+  }
+
+  private span(doc: EcsEvent, firstNs: number, lastNs: number, fallbackNs: number): void {
+    doc.event.start = this.o.toIso(firstNs || fallbackNs);
+    doc.event.end = this.o.toIso(lastNs || fallbackNs);
+    doc.event.duration = Math.max(0, (lastNs || fallbackNs) - (firstNs || fallbackNs));
+  }
+
   private ioDoc(
-    rec: IoRecord,
+    rec: IoRecord | FoldRecord,
     target: Exclude<FdTarget, { kind: 'other' }>,
     proc: EcsProcess,
     direction: 'read' | 'write',
@@ -253,10 +278,8 @@ export class SyscallEventBuilder {
     const type = isSocket ? ['connection'] : direction === 'read' ? ['access'] : ['change'];
     // The aggregate's own time is its last call, so a trace orders it after the reads/writes it sums up.
     const doc = this.base(rec, isSocket ? 'network' : 'file', action, type, proc, direction === 'read' ? 'r' : 'w', lastNs || rec.tsNs);
-    doc.event.start = this.o.toIso(firstNs || rec.tsNs);
-    doc.event.end = this.o.toIso(lastNs || rec.tsNs);
-    doc.event.duration = Math.max(0, (lastNs || rec.tsNs) - (firstNs || rec.tsNs));
-    doc.provmon = { io: { count: calls, bytes }, fd: rec.fd, io_reason: rec.reason };
+    this.span(doc, firstNs, lastNs, rec.tsNs);
+    doc.provmon = rec.kind === 'fold' ? { io: { count: calls, bytes }, io_reason: 'fold' } : { io: { count: calls, bytes }, fd: rec.fd, io_reason: rec.reason };
     if (target.kind === 'file') {
       doc.file = { path: target.path, name: posix.basename(target.path), directory: posix.dirname(target.path) };
     } else {

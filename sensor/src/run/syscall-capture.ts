@@ -54,8 +54,13 @@ export class SyscallCapture {
         pathPrefixes: ebpf.path_prefixes,
         netAllow: ebpf.network_allowlist,
       },
+      fold: ebpf.fold,
+      forceFallback: ebpf.force_fallback,
       log: (level, line) => log.debug({ libbpf: level }, line.trimEnd()),
     });
+    for (const f of this.bpf.features) {
+      if (f.fallbackReason) log.warn({ feature: f.feature, using: f.using, reason: f.fallbackReason }, `eBPF feature ${f.feature} not used: fallback ${f.using}`);
+    }
     if (this.bpf.unavailable.length) log.warn({ programs: this.bpf.unavailable }, 'tracepoints missing in this kernel; those syscalls are not captured');
     // Attached first, scanned second: a process forked in between is seen by both, never by neither.
     this.processes = new ProcessTable({ host });
@@ -82,7 +87,16 @@ export class SyscallCapture {
       this.processes.expire(Date.now());
       this.clock.sync(); // follow NTP steps
     }, ebpf.flush_interval * 1000);
-    log.info({ programs: this.bpf.programCount, processes: snapshots.length, ring_mb: ebpf.ring_buffer_mb }, 'eBPF capture attached');
+    log.info(
+      {
+        programs: this.bpf.programCount,
+        processes: snapshots.length,
+        ring_mb: ebpf.ring_buffer_mb,
+        features: Object.fromEntries(this.bpf.features.map((f) => [f.feature, f.using])),
+        fold: ebpf.fold,
+      },
+      'eBPF capture attached',
+    );
   }
 
   stats(): SyscallCaptureStats {

@@ -159,6 +159,39 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(mode, "reads") && (argc == 4 || argc == 5)) {
+		/* reads FILE N [GATE]: N rounds of open/read/close of FILE; with GATE, block on that fifo before exiting */
+		char buf[64];
+		long n = atol(argv[3]);
+		for (long i = 0; i < n; i++) {
+			int fd = open(argv[2], O_RDONLY);
+			if (fd < 0 || read(fd, buf, sizeof(buf)) < 0)
+				return 1;
+			close(fd);
+		}
+		if (argc == 5 && open(argv[4], O_RDONLY) < 0)
+			return 1;
+		return 0;
+	}
+	if (!strcmp(mode, "readwrite") && argc == 3) {
+		/* two reads, a write-open that appends, two reads: the write must split the fold */
+		char buf[64];
+		for (int round = 0; round < 2; round++) {
+			for (int i = 0; i < 2; i++) {
+				int fd = open(argv[2], O_RDONLY);
+				if (fd < 0 || read(fd, buf, sizeof(buf)) < 0)
+					return 1;
+				close(fd);
+			}
+			if (round == 0) {
+				int fd = open(argv[2], O_WRONLY | O_APPEND);
+				if (fd < 0 || write(fd, "w\n", 2) != 2)
+					return 1;
+				close(fd);
+			}
+		}
+		return 0;
+	}
 	if (!strcmp(mode, "exit") && argc == 3)
 		return atoi(argv[2]);
 	fprintf(stderr, "usage: see pmhelper.c\n");

@@ -49,7 +49,8 @@ export const baseFields = {
   provmon: {
     type: 'object',
     dynamic: false,
-    properties: { syscall: keyword, fd: long, cgroup_id: keyword },
+    /** count: syscalls one document stands for when the kernel folded repeated identical accesses (absent: 1) */
+    properties: { syscall: keyword, fd: long, cgroup_id: keyword, count: long },
   },
 } as const satisfies CoreProperties;
 

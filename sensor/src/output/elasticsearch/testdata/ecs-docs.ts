@@ -68,6 +68,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
   provmon: {
     syscall: 'connect',
     io: { count: 3, bytes: 900 },
+    count: 4,
     open: { flags: ['O_RDONLY', 'O_CLOEXEC'] },
     file: { source_path: '/tmp/x.partial' },
     previous_user_id: '0',
