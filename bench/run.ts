@@ -7,7 +7,7 @@ import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
-import { canRunKernelBenches, sensorPipeline, syscallStorm } from './sensor.bench.ts';
+import { canRunKernelBenches, sensorPipeline, syscallStorm, syscallStormDistinct, syscallStormRead } from './sensor.bench.ts';
 import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
 
 /** Benchmarks that load BPF programs need root and a BTF kernel; without them they are listed as skipped. */
@@ -17,7 +17,7 @@ export const BENCHMARKS: Benchmark[] = [
   localStoreWrite,
   pcapOffline,
   esBulkOutput,
-  ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, liveCapture] : []),
+  ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, syscallStormRead, syscallStormDistinct, liveCapture] : []),
   ...GRAPH_BENCHMARKS,
 ];
 

@@ -35,44 +35,68 @@ function stormBinary(): string {
 
 let storm = '';
 let work = '';
-let stormDrops = 0;
-let stormProduced = 0;
 
-function runStorm(rounds: number): number {
-  const r = Bun.spawnSync([storm, join(work, 'storm.dat'), String(rounds)]);
-  if (r.exitCode !== 0) throw new Error(`storm failed: ${r.stderr.toString()}`);
+type StormShape = 'rw' | 'read' | 'distinct';
+
+function runStorm(shape: StormShape, rounds: number): number {
+  let target = join(work, `storm-${shape}`);
+  if (shape === 'distinct') target = mkdtempSync(join(work, 'distinct-')); // fresh names every round
+  const r = Bun.spawnSync([storm, shape, target, String(rounds)]);
+  if (r.exitCode !== 0) throw new Error(`storm ${shape} failed: ${r.stderr.toString()}`);
+  if (shape === 'distinct') rmSync(target, { recursive: true, force: true });
   return Number(r.stdout.toString().trim()) / 1e6;
 }
 
-/** open+write+pread+close loop timing, with and without the sensor attached (drops must stay zero). */
-export const syscallStorm: Benchmark = {
-  name: 'syscall storm under the sensor',
-  unit: `ms per ${STORM_ROUNDS.toLocaleString('en')} open/write/read/close rounds`,
-  better: 'lower',
-  rounds: 5,
-  get note() {
-    return `ratio = slowdown of the workload with the sensor running (target ≤ 1.10); last round: ${stormProduced} records produced, ${stormDrops} dropped at the ring buffer (counted, reported)`;
-  },
-  setup: () => {
-    storm = stormBinary();
-    work = mkdtempSync(join(tmpdir(), 'provmon-storm-'));
-  },
-  teardown: () => rmSync(work, { recursive: true, force: true }),
-  baseline: { label: 'without sensor', measure: () => runStorm(STORM_ROUNDS) },
-  cases: [
-    {
-      label: 'with provmon run (eBPF, local store)',
-      measure: async () => {
-        const sensor = await startSensor({ eventsDir: mkdtempSync(join(work, 'ev-')) });
-        const ms = runStorm(STORM_ROUNDS);
-        const summary = await sensor.stop();
-        stormDrops = summary.kernelDropped;
-        stormProduced = summary.produced;
-        return ms;
-      },
+const STORMS: { shape: StormShape; what: string }[] = [
+  { shape: 'rw', what: 'open(O_RDWR|O_CREAT)/write/pread/close of one file' },
+  { shape: 'read', what: 'open(O_RDONLY)/read/close of one unchanged file (folded in the kernel)' },
+  { shape: 'distinct', what: 'open(O_CREAT|O_TRUNC)/write/close of distinct files (nothing folds; every open is high priority)' },
+];
+
+/** One benchmark per storm shape: the workload with and without `provmon run`, and what the sensor lost meanwhile. */
+function stormBench(shape: StormShape, what: string): Benchmark {
+  const last = { produced: 0, dropped: 0, droppedHigh: 0, shedLow: 0, folded: 0, documents: 0 };
+  return {
+    name: `syscall storm (${shape}) under the sensor`,
+    unit: `ms per ${STORM_ROUNDS.toLocaleString('en')} rounds of ${what}`,
+    better: 'lower',
+    rounds: 5,
+    get note() {
+      return (
+        `ratio = slowdown of the workload with the sensor running (target ≤ 1.10); last round: ${last.produced} records produced, ` +
+        `${last.dropped} dropped at the ring buffer (${last.droppedHigh} high-priority, ${last.shedLow} low-priority shed), ` +
+        `${last.folded} opens folded, ${last.documents} documents written`
+      );
     },
-  ],
-};
+    setup: () => {
+      storm = stormBinary();
+      work = mkdtempSync(join(tmpdir(), 'provmon-storm-'));
+    },
+    teardown: () => rmSync(work, { recursive: true, force: true }),
+    baseline: { label: 'without sensor', measure: () => runStorm(shape, STORM_ROUNDS) },
+    cases: [
+      {
+        label: 'with provmon run (eBPF, local store)',
+        measure: async () => {
+          const sensor = await startSensor({ eventsDir: mkdtempSync(join(work, 'ev-')) });
+          const ms = runStorm(shape, STORM_ROUNDS);
+          const summary = await sensor.stop();
+          last.produced = summary.produced;
+          last.dropped = summary.kernelDropped;
+          last.droppedHigh = summary.kernelDroppedHigh ?? 0;
+          last.shedLow = summary.kernelShedLow ?? 0;
+          last.folded = summary.opensFolded ?? 0;
+          last.documents = Object.values(summary.events).reduce((a, b) => a + b, 0);
+          return ms;
+        },
+      },
+    ],
+  };
+}
+
+export const syscallStorm = stormBench('rw', STORMS[0]!.what);
+export const syscallStormRead = stormBench('read', STORMS[1]!.what);
+export const syscallStormDistinct = stormBench('distinct', STORMS[2]!.what);
 
 /** Raw ring-buffer bytes of one storm, captured once and replayed through each user-space stage. */
 let captured: { bytes: Uint8Array; offsets: number[]; lengths: number[] } | undefined;
@@ -82,7 +106,7 @@ async function captureStorm(rounds: number): Promise<NonNullable<typeof captured
   // No own-tree filter here: the storm is this process's child, and it is what we want to record.
   const bpf = loadSensor({ ringBytes: 256 * 1024 * 1024 });
   try {
-    const child = Bun.spawn([storm, join(work, 'storm.dat'), String(rounds)], { stdout: 'pipe' });
+    const child = Bun.spawn([storm, 'rw', join(work, 'storm.dat'), String(rounds)], { stdout: 'pipe' });
     if ((await child.exited) !== 0) throw new Error('storm failed');
     bpf.detach();
     bpf.flush();

@@ -27,6 +27,12 @@ export interface SensorRunOptions {
 export interface SensorSummary {
   events: Record<Dataset, number>;
   kernelDropped: number;
+  /** ... of which high-priority records (exec, fork, exit, connect, accept, write-opens ...): the ring was full */
+  kernelDroppedHigh?: number;
+  /** ... of which low-priority records shed at the ring's 3/4 watermark to keep room for high-priority ones */
+  kernelShedLow?: number;
+  /** read-only opens the kernel folded into `provmon.count` documents (not a loss) */
+  opensFolded?: number;
   kernelLost: number;
   produced: number;
   records: number;
@@ -104,6 +110,9 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
       {
         rates,
         ring_drops: drops,
+        ring_drops_high: k?.kernel.droppedHigh ?? 0,
+        ring_shed_low: k?.kernel.shedLow ?? 0,
+        opens_folded: k?.kernel.opensFolded ?? 0,
         lost,
         ring_pending_bytes: queue,
         processes: k?.processes ?? 0,
@@ -138,6 +147,9 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   const summary: SensorSummary = {
     events: counts,
     kernelDropped: k?.kernel.dropped ?? 0,
+    kernelDroppedHigh: k?.kernel.droppedHigh ?? 0,
+    kernelShedLow: k?.kernel.shedLow ?? 0,
+    opensFolded: k?.kernel.opensFolded ?? 0,
     kernelLost: k?.kernel.lost ?? 0,
     produced: k?.kernel.produced ?? 0,
     records: k?.kernel.received ?? 0,
