@@ -244,7 +244,7 @@ struct {
 
 /* ----------------------------------------------------------- utilities */
 
-enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO, ST_DROP_HIGH, ST_SHED_LOW, ST_FOLDED, ST_FOLD_FULL };
+enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO, ST_DROP_CRIT, ST_DROP_HIGH, ST_DROP_LOW, ST_FOLDED, ST_FOLD_FULL };
 
 static __always_inline void stat_inc(enum stat_field f, __u64 n)
 {
@@ -261,8 +261,9 @@ static __always_inline void stat_inc(enum stat_field f, __u64 n)
 	case ST_AGG: __sync_fetch_and_add(&s->agg_full, n); break;
 	case ST_PROC: __sync_fetch_and_add(&s->proc_full, n); break;
 	case ST_IO: __sync_fetch_and_add(&s->io_calls, n); break;
+	case ST_DROP_CRIT: __sync_fetch_and_add(&s->rb_drops_crit, n); break;
 	case ST_DROP_HIGH: __sync_fetch_and_add(&s->rb_drops_high, n); break;
-	case ST_SHED_LOW: __sync_fetch_and_add(&s->rb_shed_low, n); break;
+	case ST_DROP_LOW: __sync_fetch_and_add(&s->rb_drops_low, n); break;
 	case ST_FOLDED: __sync_fetch_and_add(&s->opens_folded, n); break;
 	case ST_FOLD_FULL: __sync_fetch_and_add(&s->fold_full, n); break;
 	}
@@ -272,29 +273,29 @@ static __always_inline void stat_inc(enum stat_field f, __u64 n)
 #define RB_FLAGS BPF_RB_NO_WAKEUP
 
 /*
- * Low-priority records may fill the ring up to 3/4; past that they are shed (counted) so the
- * last quarter stays free for high-priority ones. AVAIL_DATA is what the consumer has not
- * taken yet, read without locking: a racy estimate is fine for a watermark.
+ * Three priority classes (PM_PRIO_* in provmon.h): low-priority records may fill the ring up to
+ * 3/4 and high-priority ones up to 7/8; past that they are shed (counted per class) so the rest
+ * stays free for the critical ones. AVAIL_DATA is what the consumer has not taken yet, read
+ * without locking: a racy estimate is fine for a watermark.
  */
-static __always_inline int rb_shed(int prio)
-{
-	__u64 size;
-
-	if (prio != PM_PRIO_LOW)
-		return 0;
-	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= size - (size >> 2))
-		return 0;
-	stat_inc(ST_DROP, 1);
-	stat_inc(ST_SHED_LOW, 1);
-	return 1;
-}
-
 static __always_inline void rb_dropped(int prio)
 {
 	stat_inc(ST_DROP, 1);
-	if (prio == PM_PRIO_HIGH)
-		stat_inc(ST_DROP_HIGH, 1);
+	stat_inc(prio == PM_PRIO_CRIT ? ST_DROP_CRIT : prio == PM_PRIO_HIGH ? ST_DROP_HIGH : ST_DROP_LOW, 1);
+}
+
+static __always_inline int rb_shed(int prio)
+{
+	__u64 size, used;
+
+	if (prio == PM_PRIO_CRIT)
+		return 0;
+	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (used <= size - (size >> (prio == PM_PRIO_LOW ? 2 : 3)))
+		return 0;
+	rb_dropped(prio);
+	return 1;
 }
 
 static __always_inline void *rb_reserve(__u32 size, int prio)
@@ -1297,7 +1298,7 @@ int tp_sched_exec(struct trace_event_raw_sched_process_exec *ctx)
 		__u32 size = EXEC_HEAD;
 
 		fill_hdr(&e->h, PMK_EXECVE, size, 0);
-		rb_output(e, size, PM_PRIO_HIGH);
+		rb_output(e, size, PM_PRIO_CRIT);
 	}
 	return 0;
 }
@@ -1315,7 +1316,7 @@ static __always_inline int exec_exit(struct trace_event_raw_sys_exit *ctx)
 		if (e->args_len >= PM_ARGS_MAX)
 			size = sizeof(*e);
 		fill_hdr(&e->h, e->h.kind, size, ctx->ret);
-		rb_output(e, size, PM_PRIO_HIGH);
+		rb_output(e, size, PM_PRIO_CRIT);
 	}
 	bpf_map_delete_elem(&inflight_exec, &tgid);
 	return 0;
@@ -1384,7 +1385,7 @@ int tp_sched_fork(struct trace_event_raw_sched_process_fork *ctx)
 		return 0;
 	}
 
-	r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
+	r = rb_reserve(sizeof(*r), PM_PRIO_CRIT);
 	if (!r)
 		return 0;
 	r->h.flags = 0;
@@ -1414,7 +1415,7 @@ static __always_inline int clone_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!s) /* also the child's return from clone: it has no stash */
 		return 0;
 	if (s->kind == PMK_FORK && ctx->ret < 0 && !is_muted(cur_tgid())) {
-		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
+		r = rb_reserve(sizeof(*r), PM_PRIO_CRIT);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, PMK_FORK, sizeof(*r), ctx->ret);
@@ -1481,7 +1482,7 @@ int tp_sched_exit(struct trace_event_raw_sched_process_exit *ctx)
 	}
 
 	if (!sw.quiet) {
-		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
+		r = rb_reserve(sizeof(*r), PM_PRIO_CRIT);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, PMK_EXIT, sizeof(*r), 0);
@@ -1994,7 +1995,7 @@ static __always_inline int setid_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!s)
 		return 0;
 	if (s->kind >= PMK_SETUID && s->kind <= PMK_SETRESGID) {
-		r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
+		r = rb_reserve(sizeof(*r), PM_PRIO_CRIT);
 		if (r) {
 			r->h.flags = 0;
 			fill_hdr(&r->h, s->kind, sizeof(*r), ctx->ret);
@@ -2149,7 +2150,7 @@ static __always_inline int net_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 
-	r = rb_reserve(sizeof(*r), kind == PMK_SOCKET ? PM_PRIO_LOW : PM_PRIO_HIGH);
+	r = rb_reserve(sizeof(*r), kind == PMK_SOCKET ? PM_PRIO_LOW : PM_PRIO_CRIT);
 	if (!r)
 		goto out;
 	__builtin_memset((void *)r + sizeof(r->h), 0, sizeof(*r) - sizeof(r->h));

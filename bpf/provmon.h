@@ -283,11 +283,16 @@ struct pm_fold {
 	char path[PM_PATH_MAX]; /* path as passed to the first folded open */
 };
 
-/* Record classes: a flood of low-priority records may use at most 3/4 of the ring; the rest is kept for the
- * high-priority ones (exec, fork, exit, connect, accept, bind, listen, dup, setid, write-opens, unlink, rename,
- * chmod), so a flood cannot exhaust their path. */
-#define PM_PRIO_HIGH 0
-#define PM_PRIO_LOW 1
+/*
+ * Record classes, so a flood of one kind cannot exhaust the path of the rarer, more valuable ones:
+ * low-priority records may fill at most 3/4 of the ring, high-priority ones 7/8, critical ones all of it.
+ *   critical: exec, fork, exit, connect, accept, bind, listen, setuid family
+ *   high:     write-opens (write access, O_CREAT or O_TRUNC), unlink, rename, chmod, dup
+ *   low:      read-only opens, close/io aggregates, fold records, socket(), sendto/recvfrom peer changes
+ */
+#define PM_PRIO_CRIT 0
+#define PM_PRIO_HIGH 1
+#define PM_PRIO_LOW 2
 
 /* cfg map (one entry): written by user space after load */
 struct pm_cfg {
@@ -300,13 +305,14 @@ struct pm_cfg {
 /* per-CPU counters (stats map, one struct per CPU) */
 struct pm_stats {
 	__u64 rb_attempts;  /* records the kernel tried to write */
-	__u64 rb_drops;     /* ... that were not written (ring full, or a low-priority record shed) */
+	__u64 rb_drops;     /* ... that were not written (ring full, or shed at their class's watermark) */
 	__u64 stash_full;   /* syscall entries not stashed (in-flight map full): event lost */
 	__u64 agg_full;     /* read/write calls not aggregated (aggregate map full) */
 	__u64 proc_full;    /* process-state inserts that failed (filter state lost) */
 	__u64 io_calls;     /* read/write calls aggregated (for the bench: events folded) */
-	__u64 rb_drops_high; /* rb_drops of high-priority records (the ring was completely full) */
-	__u64 rb_shed_low;  /* rb_drops of low-priority records shed at the 3/4 watermark (ring not full) */
+	__u64 rb_drops_crit; /* rb_drops of critical records (the ring was completely full) */
+	__u64 rb_drops_high; /* rb_drops of high-priority records (shed at the 7/8 watermark, or the ring full) */
+	__u64 rb_drops_low;  /* rb_drops of low-priority records (shed at the 3/4 watermark, or the ring full) */
 	__u64 opens_folded; /* opens counted in a fold entry instead of reported one by one */
 	__u64 fold_full;    /* opens that could not start a fold entry (fold map full): reported normally, no loss */
 };

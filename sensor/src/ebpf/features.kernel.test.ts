@@ -174,25 +174,30 @@ describe.skipIf(!canRunKernelTests)('folding and priority (real kernel)', () => 
     }
   });
 
-  test('a flood of low-priority records cannot take the last quarter of the ring: an exec and a connect during it arrive', async () => {
-    // 1 MiB ring, nobody draining: failed read-only opens (low priority, never folded) fill it to the watermark
-    const small = loadSensor({ ringBytes: 1024 * 1024, filters: { ownTgids: [process.pid] } });
-    try {
-      const marker = `provmon-marker-${process.pid}`;
-      const r = await launcher.run(`${helper} burst 20000; /bin/echo ${marker}; ${helper} connect 127.0.0.1 9`);
-      expect(r.out).toContain(marker);
-      const records: PmRecord[] = [];
-      small.ring.drain((x) => records.push(x));
-      const s = small.stats();
-      expect(s.shedLow).toBeGreaterThan(1000);
-      expect(s.droppedHigh).toBe(0);
-      expect(s.dropped).toBe(s.shedLow);
-      expect(records.some((x): x is ExecRecord => x.kind === 'execve' && (x as ExecRecord).argv[1] === marker)).toBe(true);
-      expect(records.some((x) => x.kind === 'connect' && (x as { remotePort: number }).remotePort === 9)).toBe(true);
-    } finally {
-      small.close();
-    }
-  });
+  for (const flood of [
+    { what: 'failed read-only opens (low priority)', cmd: 'burst 20000', cls: 'droppedLow' as const },
+    { what: 'write-opens of one file (high priority)', cmd: 'storm FILE 20000', cls: 'droppedHigh' as const },
+  ]) {
+    test(`a flood of ${flood.what} cannot take the ring's reserve: an exec and a connect during it arrive`, async () => {
+      // 1 MiB ring, nobody draining: the flood fills it to its class's watermark
+      const small = loadSensor({ ringBytes: 1024 * 1024, filters: { ownTgids: [process.pid] } });
+      try {
+        const marker = `provmon-marker-${process.pid}`;
+        const cmd = flood.cmd.replace('FILE', join(dir, 'flood'));
+        const r = await launcher.run(`${helper} ${cmd}; /bin/echo ${marker}; ${helper} connect 127.0.0.1 9`);
+        expect(r.out).toContain(marker);
+        const records: PmRecord[] = [];
+        small.ring.drain((x) => records.push(x));
+        const s = small.stats();
+        expect(s[flood.cls]).toBeGreaterThan(1000);
+        expect(s.droppedCritical).toBe(0);
+        expect(records.some((x): x is ExecRecord => x.kind === 'execve' && (x as ExecRecord).argv[1] === marker)).toBe(true);
+        expect(records.some((x) => x.kind === 'connect' && (x as { remotePort: number }).remotePort === 9)).toBe(true);
+      } finally {
+        small.close();
+      }
+    });
+  }
 });
 
 function killQuietly(pid: number): void {

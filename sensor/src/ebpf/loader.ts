@@ -59,10 +59,12 @@ export interface KernelStats {
   procFull: number;
   /** read/write-like calls folded into aggregates */
   ioCalls: number;
-  /** ... of dropped: high-priority records (exec, fork, exit, connect, accept, write-opens, ...): the ring was full */
+  /** ... of dropped: critical records (exec, fork, exit, connect, accept, bind, listen, setuid): the ring was full */
+  droppedCritical: number;
+  /** ... of dropped: high-priority records (write-opens, unlink, rename, chmod, dup), shed at the 7/8 watermark */
   droppedHigh: number;
-  /** ... of dropped: low-priority records shed at the 3/4 watermark to keep room for high-priority ones */
-  shedLow: number;
+  /** ... of dropped: low-priority records (read-only opens, close/io, folds, socket, peers), shed at the 3/4 watermark */
+  droppedLow: number;
   /** read-only opens counted in a fold record instead of reported one by one (not a loss) */
   opensFolded: number;
   /** opens that could not start a fold entry (fold map full): reported one by one instead (not a loss) */
@@ -300,8 +302,9 @@ export class BpfSensor {
       aggFull,
       procFull,
       ioCalls: sum(s.io_calls),
+      droppedCritical: sum(s.rb_drops_crit),
       droppedHigh: sum(s.rb_drops_high),
-      shedLow: sum(s.rb_shed_low),
+      droppedLow: sum(s.rb_drops_low),
       opensFolded: sum(s.opens_folded),
       foldFull: sum(s.fold_full),
       lost: dropped + stashFull + aggFull,

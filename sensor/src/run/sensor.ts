@@ -27,10 +27,8 @@ export interface SensorRunOptions {
 export interface SensorSummary {
   events: Record<Dataset, number>;
   kernelDropped: number;
-  /** ... of which high-priority records (exec, fork, exit, connect, accept, write-opens ...): the ring was full */
-  kernelDroppedHigh?: number;
-  /** ... of which low-priority records shed at the ring's 3/4 watermark to keep room for high-priority ones */
-  kernelShedLow?: number;
+  /** ... per priority class (docs/ebpf.md "Priority classes"): critical records lost only when the ring is full */
+  kernelDroppedByClass?: { critical: number; high: number; low: number };
   /** read-only opens the kernel folded into `provmon.count` documents (not a loss) */
   opensFolded?: number;
   kernelLost: number;
@@ -110,8 +108,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
       {
         rates,
         ring_drops: drops,
-        ring_drops_high: k?.kernel.droppedHigh ?? 0,
-        ring_shed_low: k?.kernel.shedLow ?? 0,
+        ring_drops_by_class: { critical: k?.kernel.droppedCritical ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
         opens_folded: k?.kernel.opensFolded ?? 0,
         lost,
         ring_pending_bytes: queue,
@@ -147,8 +144,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   const summary: SensorSummary = {
     events: counts,
     kernelDropped: k?.kernel.dropped ?? 0,
-    kernelDroppedHigh: k?.kernel.droppedHigh ?? 0,
-    kernelShedLow: k?.kernel.shedLow ?? 0,
+    kernelDroppedByClass: { critical: k?.kernel.droppedCritical ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
     opensFolded: k?.kernel.opensFolded ?? 0,
     kernelLost: k?.kernel.lost ?? 0,
     produced: k?.kernel.produced ?? 0,
