@@ -127,6 +127,14 @@ export const EbpfConfigSchema = z.strictObject({
     .array(z.strictObject({ ip: z.union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' }), port: port }))
     .default([])
     .describe('provmon: exact IP+port pairs whose socket events are dropped in the kernel; the same port on another IP is still captured'),
+  queue_mb: z
+    .number()
+    .int()
+    .min(0)
+    .max(4096)
+    .refine((n) => n === 0 || powerOfTwo(n), 'a power of two (1, 2, 4 ... 4096), or 0')
+    .default(64)
+    .describe('provmon: user-memory queue (MiB, a power of two) filled by the drain thread, so a slow output grows it instead of filling the kernel ring; 0 drains on the capture thread'),
   fold: z
     .boolean()
     .default(true)

@@ -167,4 +167,46 @@ describe.skipIf(!canRunKernelTests)('ring buffer (real kernel)', () => {
       sensor.close();
     }
   });
+
+  for (const queueBytes of [64 * 1024 * 1024, 0]) {
+    const threaded = queueBytes > 0;
+    test(`a sink that stalls for 2 s: ${threaded ? 'the drain thread queues what the kernel ring cannot hold, nothing dropped' : 'without the drain thread the kernel ring overflows (the test is not vacuous)'}`, async () => {
+      const sensor = loadSensor({ ringBytes: 1024 * 1024 });
+      let stalled = false;
+      const seen: PmRecord[] = [];
+      const cap = startCapture(sensor, {
+        queueBytes,
+        pollMs: 5,
+        onRecord: (r) => {
+          if (!stalled) {
+            stalled = true;
+            const until = Date.now() + 2000;
+            while (Date.now() < until); // the sink is stuck: this thread does nothing else meanwhile
+          }
+          seen.push(r);
+        },
+      });
+      try {
+        const p = Bun.spawn([helper, 'burst', '20000']); // ~3 MB of records, 3x the kernel ring
+        await p.exited;
+        await Bun.sleep(300);
+        sensor.detach();
+        cap.stop();
+        const s = cap.stats();
+        expect(s.inFlight).toBe(0);
+        expect(s.drain).toBe(threaded ? 'thread' : 'inline');
+        const burst = seen.filter((r) => r.kind === 'openat' && r.tgid === p.pid && (r as FileRecord).path === '/nonexistent/provmon-burst').length;
+        if (threaded) {
+          expect(s.dropped).toBe(0);
+          expect(burst).toBe(20000);
+        } else {
+          expect(s.dropped).toBeGreaterThan(1000);
+          expect(burst).toBeLessThan(20000);
+        }
+      } finally {
+        cap.stop();
+        sensor.close();
+      }
+    });
+  }
 });

@@ -27,7 +27,8 @@ const MAP_SHARED = 1;
 /** mmap returns (void *)-1 on failure; user addresses stay far below 2^48 */
 const badPtr = (p: Pointer | null) => !p || (p as number) >= 2 ** 48;
 
-export type RawHandler = (dv: DataView, u8: Uint8Array, off: number, len: number) => void;
+/** A raw record handler; returning false stops the walk before that record (it stays in the ring). */
+export type RawHandler = (dv: DataView, u8: Uint8Array, off: number, len: number) => void | boolean;
 export type RecordHandler = (rec: PmRecord) => void;
 
 export class MmapRing {
@@ -67,9 +68,14 @@ export class MmapRing {
     this.pos = Number(Atomics.load(this.cons64, 0));
   }
 
-  /** bytes written by the kernel and not consumed yet */
+  /** bytes written by the kernel and not consumed yet (by whichever mapping consumes: the drain thread has its own) */
   pending(): number {
-    return Number(this.prod64[0]) - this.pos;
+    return Number(this.prod64[0]) - Number(Atomics.load(this.cons64, 0));
+  }
+
+  /** Take the consumer position from the kernel page again (another mapping of this ring consumed meanwhile). */
+  resync(): void {
+    this.pos = Number(Atomics.load(this.cons64, 0));
   }
 
   /** Walk up to `max` records, calling fn with views over the mapped data. Returns records seen. */
@@ -91,7 +97,7 @@ export class MmapRing {
       const hdr = i32[off >> 2]!;
       if (hdr & BUSY) break;
       const len = hdr & LEN_MASK;
-      if (!(hdr & DISCARD)) fn(this.dv, this.u8, off + 8, len);
+      if (!(hdr & DISCARD) && fn(this.dv, this.u8, off + 8, len) === false) break;
       pos += (len + 15) & ~7; // 8-byte header + payload, rounded up to 8
       n++;
       // hand space back regularly so the kernel can keep writing during a long drain

@@ -99,7 +99,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     const rssMb = Math.round(process.memoryUsage().rss / 1048576);
     const drops = k?.kernel.dropped ?? 0;
     const lost = k?.kernel.lost ?? 0;
-    const queue = k?.ringPendingBytes ?? 0;
+    const queue = (k?.ringPendingBytes ?? 0) + (k?.kernel.queueBytes ?? 0);
     const pcap = packets?.captureStats();
     const pcapDrops = pcap ? pcap.dropped + pcap.interfaceDropped : 0;
     const a = attribution.stats;
@@ -111,7 +111,10 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
         ring_drops_by_class: { critical: k?.kernel.droppedCritical ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
         opens_folded: k?.kernel.opensFolded ?? 0,
         lost,
-        ring_pending_bytes: queue,
+        ring_pending_bytes: k?.ringPendingBytes ?? 0,
+        queue_bytes: k?.kernel.queueBytes ?? 0,
+        queue_full_waits: k?.kernel.queueFullWaits ?? 0,
+        drain: k?.kernel.drain ?? null,
         processes: k?.processes ?? 0,
         pcap: pcap ?? null,
         flows_attributed: a.attributed,

@@ -82,7 +82,12 @@ export class SyscallCapture {
       const info = this.processes.get(s.pid);
       if (info) emit(this.builder.alreadyRunning(info, at, seq++));
     }
-    this.capture = startCapture(this.bpf, { onRecord: (rec) => this.builder.handle(rec, emit), flushMs: ebpf.flush_interval * 1000 });
+    this.capture = startCapture(this.bpf, {
+      onRecord: (rec) => this.builder.handle(rec, emit),
+      flushMs: ebpf.flush_interval * 1000,
+      queueBytes: ebpf.queue_mb * 1024 * 1024,
+      onDrainFailure: (reason) => log.error({ drain: 'inline', reason }, `the drain thread failed (${reason}): draining the ring on the capture thread`),
+    });
     this.housekeeping = setInterval(() => {
       this.processes.expire(Date.now());
       this.clock.sync(); // follow NTP steps
