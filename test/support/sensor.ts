@@ -2,7 +2,7 @@
  * Runs the real sensor (`bin/provmon run`) as a subprocess for integration tests: waits until the eBPF programs are
  * attached, and on stop() sends SIGTERM (the sensor flushes kernel aggregates and files) and reads what it wrote.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EcsEvent } from '../../kibana-plugin/common/ecs.ts';
@@ -18,7 +18,7 @@ export interface RunningSensor {
   eventsDir: string;
   /** SIGTERM, wait for the graceful stop, return the summary the sensor logged. */
   stop(): Promise<SensorSummary>;
-  /** Documents of forensic-events.jsonl, or of another stream file (after stop). */
+  /** Documents of forensic-events (rotated files included, oldest first), or of another stream (after stop). */
   events(file?: 'forensic-events' | 'pcap-flows' | 'dns'): EcsEvent[];
   logLines(): string[];
 }
@@ -69,11 +69,18 @@ export async function startSensor(options: { args?: string[]; eventsDir?: string
       return JSON.parse(summaryLine) as SensorSummary;
     },
     events(file = 'forensic-events') {
-      const text = readFileSync(join(eventsDir, `${file}.jsonl`), 'utf8');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as EcsEvent);
+      // rotated files first (forensic-events.<id>.jsonl, oldest id first), then the live one
+      const rotated = readdirSync(eventsDir)
+        .map((name) => new RegExp(`^${file}\\.(\\d+)\\.jsonl$`).exec(name))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .sort((a, b) => Number(a[1]) - Number(b[1]))
+        .map((m) => m[0]);
+      return [...rotated, `${file}.jsonl`].flatMap((name) =>
+        readFileSync(join(eventsDir, name), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as EcsEvent),
+      );
     },
     logLines: () => lines,
   };
