@@ -55,7 +55,7 @@ const STORMS: { shape: StormShape; what: string }[] = [
 
 /** One benchmark per storm shape: the workload with and without `provmon run`, and what the sensor lost meanwhile. */
 function stormBench(shape: StormShape, what: string): Benchmark {
-  const last = { produced: 0, dropped: 0, critical: 0, high: 0, low: 0, folded: 0, documents: 0 };
+  const last = { produced: 0, dropped: 0, critical: 0, net: 0, high: 0, low: 0, folded: 0, documents: 0 };
   return {
     name: `syscall storm (${shape}) under the sensor`,
     unit: `ms per ${STORM_ROUNDS.toLocaleString('en')} rounds of ${what}`,
@@ -64,7 +64,7 @@ function stormBench(shape: StormShape, what: string): Benchmark {
     get note() {
       return (
         `ratio = slowdown of the workload with the sensor running (target ≤ 1.10); last round: ${last.produced} records produced, ` +
-        `${last.dropped} dropped at the ring buffer (critical ${last.critical}, high ${last.high}, low ${last.low}), ` +
+        `${last.dropped} dropped at the ring buffer (critical ${last.critical}, net ${last.net}, high ${last.high}, low ${last.low}), ` +
         `${last.folded} opens folded, ${last.documents} documents written`
       );
     },
@@ -84,6 +84,7 @@ function stormBench(shape: StormShape, what: string): Benchmark {
           last.produced = summary.produced;
           last.dropped = summary.kernelDropped;
           last.critical = summary.kernelDroppedByClass?.critical ?? 0;
+          last.net = summary.kernelDroppedByClass?.net ?? 0;
           last.high = summary.kernelDroppedByClass?.high ?? 0;
           last.low = summary.kernelDroppedByClass?.low ?? 0;
           last.folded = summary.opensFolded ?? 0;

@@ -244,7 +244,7 @@ struct {
 
 /* ----------------------------------------------------------- utilities */
 
-enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO, ST_DROP_CRIT, ST_DROP_HIGH, ST_DROP_LOW, ST_FOLDED, ST_FOLD_FULL };
+enum stat_field { ST_ATTEMPT, ST_DROP, ST_STASH, ST_AGG, ST_PROC, ST_IO, ST_DROP_CRIT, ST_DROP_NET, ST_DROP_HIGH, ST_DROP_LOW, ST_FOLDED, ST_FOLD_FULL };
 
 static __always_inline void stat_inc(enum stat_field f, __u64 n)
 {
@@ -262,6 +262,7 @@ static __always_inline void stat_inc(enum stat_field f, __u64 n)
 	case ST_PROC: __sync_fetch_and_add(&s->proc_full, n); break;
 	case ST_IO: __sync_fetch_and_add(&s->io_calls, n); break;
 	case ST_DROP_CRIT: __sync_fetch_and_add(&s->rb_drops_crit, n); break;
+	case ST_DROP_NET: __sync_fetch_and_add(&s->rb_drops_net, n); break;
 	case ST_DROP_HIGH: __sync_fetch_and_add(&s->rb_drops_high, n); break;
 	case ST_DROP_LOW: __sync_fetch_and_add(&s->rb_drops_low, n); break;
 	case ST_FOLDED: __sync_fetch_and_add(&s->opens_folded, n); break;
@@ -273,15 +274,15 @@ static __always_inline void stat_inc(enum stat_field f, __u64 n)
 #define RB_FLAGS BPF_RB_NO_WAKEUP
 
 /*
- * Three priority classes (PM_PRIO_* in provmon.h): low-priority records may fill the ring up to
- * 3/4 and high-priority ones up to 7/8; past that they are shed (counted per class) so the rest
- * stays free for the critical ones. AVAIL_DATA is what the consumer has not taken yet, read
+ * Four priority classes (PM_PRIO_* in provmon.h): class p may fill the ring up to (8 - p)/8 of
+ * its size; past that its records are shed (counted per class), so every class keeps an eighth of
+ * the ring that no lower class can take. AVAIL_DATA is what the consumer has not taken yet, read
  * without locking: a racy estimate is fine for a watermark.
  */
 static __always_inline void rb_dropped(int prio)
 {
 	stat_inc(ST_DROP, 1);
-	stat_inc(prio == PM_PRIO_CRIT ? ST_DROP_CRIT : prio == PM_PRIO_HIGH ? ST_DROP_HIGH : ST_DROP_LOW, 1);
+	stat_inc(ST_DROP_CRIT + prio, 1); /* the per-class counters follow PM_PRIO_* order */
 }
 
 static __always_inline int rb_shed(int prio)
@@ -292,7 +293,7 @@ static __always_inline int rb_shed(int prio)
 		return 0;
 	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
 	used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (used <= size - (size >> (prio == PM_PRIO_LOW ? 2 : 3)))
+	if (used <= size - (size >> 3) * prio) /* class p may fill (8 - p)/8 of the ring */
 		return 0;
 	rb_dropped(prio);
 	return 1;
@@ -760,7 +761,7 @@ static __noinline void fold_emit(struct fold_key *k, struct fold_val *fv, int fr
 	if (!k || !fv || !fv->count)
 		return;
 	size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size - (size >> 2))
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > size - (size >> 3) * PM_PRIO_LOW)
 		return;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r)
@@ -2150,7 +2151,7 @@ static __always_inline int net_exit(struct trace_event_raw_sys_exit *ctx)
 		}
 	}
 
-	r = rb_reserve(sizeof(*r), kind == PMK_SOCKET ? PM_PRIO_LOW : PM_PRIO_CRIT);
+	r = rb_reserve(sizeof(*r), kind == PMK_SOCKET ? PM_PRIO_LOW : PM_PRIO_NET);
 	if (!r)
 		goto out;
 	__builtin_memset((void *)r + sizeof(r->h), 0, sizeof(*r) - sizeof(r->h));

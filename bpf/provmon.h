@@ -284,15 +284,18 @@ struct pm_fold {
 };
 
 /*
- * Record classes, so a flood of one kind cannot exhaust the path of the rarer, more valuable ones:
- * low-priority records may fill at most 3/4 of the ring, high-priority ones 7/8, critical ones all of it.
- *   critical: exec, fork, exit, connect, accept, bind, listen, setuid family
+ * Record classes, so a flood of one kind cannot exhaust the path of the rarer, more valuable ones.
+ * Class p may fill (8 - p)/8 of the ring: critical records all of it, network 7/8, file changes 6/8,
+ * low-priority records 5/8; each class keeps an eighth that no lower class can take.
+ *   critical: exec, fork, exit, setuid family
+ *   net:      connect, accept, bind, listen
  *   high:     write-opens (write access, O_CREAT or O_TRUNC), unlink, rename, chmod, dup
  *   low:      read-only opens, close/io aggregates, fold records, socket(), sendto/recvfrom peer changes
  */
 #define PM_PRIO_CRIT 0
-#define PM_PRIO_HIGH 1
-#define PM_PRIO_LOW 2
+#define PM_PRIO_NET 1
+#define PM_PRIO_HIGH 2
+#define PM_PRIO_LOW 3
 
 /* cfg map (one entry): written by user space after load */
 struct pm_cfg {
@@ -310,9 +313,11 @@ struct pm_stats {
 	__u64 agg_full;     /* read/write calls not aggregated (aggregate map full) */
 	__u64 proc_full;    /* process-state inserts that failed (filter state lost) */
 	__u64 io_calls;     /* read/write calls aggregated (for the bench: events folded) */
-	__u64 rb_drops_crit; /* rb_drops of critical records (the ring was completely full) */
-	__u64 rb_drops_high; /* rb_drops of high-priority records (shed at the 7/8 watermark, or the ring full) */
-	__u64 rb_drops_low;  /* rb_drops of low-priority records (shed at the 3/4 watermark, or the ring full) */
+	/* rb_drops per class, in PM_PRIO_* order: shed at the class's watermark, or the ring full (critical) */
+	__u64 rb_drops_crit;
+	__u64 rb_drops_net;
+	__u64 rb_drops_high;
+	__u64 rb_drops_low;
 	__u64 opens_folded; /* opens counted in a fold entry instead of reported one by one */
 	__u64 fold_full;    /* opens that could not start a fold entry (fold map full): reported normally, no loss */
 };

@@ -59,11 +59,13 @@ export interface KernelStats {
   procFull: number;
   /** read/write-like calls folded into aggregates */
   ioCalls: number;
-  /** ... of dropped: critical records (exec, fork, exit, connect, accept, bind, listen, setuid): the ring was full */
+  /** ... of dropped, per priority class (docs/ebpf.md "Priority classes"): exec, fork, exit, setuid: the ring was full */
   droppedCritical: number;
-  /** ... of dropped: high-priority records (write-opens, unlink, rename, chmod, dup), shed at the 7/8 watermark */
+  /** ... connect, accept, bind, listen: shed at 7/8 of the ring */
+  droppedNet: number;
+  /** ... write-opens, unlink, rename, chmod, dup: shed at 6/8 */
   droppedHigh: number;
-  /** ... of dropped: low-priority records (read-only opens, close/io, folds, socket, peers), shed at the 3/4 watermark */
+  /** ... read-only opens, close/io aggregates, folds, socket, sendto/recvfrom peers: shed at 5/8 */
   droppedLow: number;
   /** read-only opens counted in a fold record instead of reported one by one (not a loss) */
   opensFolded: number;
@@ -303,6 +305,7 @@ export class BpfSensor {
       procFull,
       ioCalls: sum(s.io_calls),
       droppedCritical: sum(s.rb_drops_crit),
+      droppedNet: sum(s.rb_drops_net),
       droppedHigh: sum(s.rb_drops_high),
       droppedLow: sum(s.rb_drops_low),
       opensFolded: sum(s.opens_folded),

@@ -275,7 +275,7 @@ export const Layout = {
   fold: { dev: 88, open_flags: 92, ino: 96, count: 104, first_ns: 112, last_ns: 120, io: 128, path_len: 200, path: 208, SIZE: 720 },
   stats: {
     rb_attempts: 0, rb_drops: 8, stash_full: 16, agg_full: 24, proc_full: 32, io_calls: 40,
-    rb_drops_crit: 48, rb_drops_high: 56, rb_drops_low: 64, opens_folded: 72, fold_full: 80, SIZE: 88,
+    rb_drops_crit: 48, rb_drops_net: 56, rb_drops_high: 64, rb_drops_low: 72, opens_folded: 80, fold_full: 88, SIZE: 96,
   },
   proc_state: { mute: 0, high_fds: 4, folds: 8, SIZE: 12 },
   cfg: { flush_tgid: 0, fold: 4, SIZE: 8 },

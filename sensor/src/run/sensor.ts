@@ -28,7 +28,7 @@ export interface SensorSummary {
   events: Record<Dataset, number>;
   kernelDropped: number;
   /** ... per priority class (docs/ebpf.md "Priority classes"): critical records lost only when the ring is full */
-  kernelDroppedByClass?: { critical: number; high: number; low: number };
+  kernelDroppedByClass?: { critical: number; net: number; high: number; low: number };
   /** read-only opens the kernel folded into `provmon.count` documents (not a loss) */
   opensFolded?: number;
   kernelLost: number;
@@ -108,7 +108,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
       {
         rates,
         ring_drops: drops,
-        ring_drops_by_class: { critical: k?.kernel.droppedCritical ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
+        ring_drops_by_class: { critical: k?.kernel.droppedCritical ?? 0, net: k?.kernel.droppedNet ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
         opens_folded: k?.kernel.opensFolded ?? 0,
         lost,
         ring_pending_bytes: k?.ringPendingBytes ?? 0,
@@ -147,7 +147,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   const summary: SensorSummary = {
     events: counts,
     kernelDropped: k?.kernel.dropped ?? 0,
-    kernelDroppedByClass: { critical: k?.kernel.droppedCritical ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
+    kernelDroppedByClass: { critical: k?.kernel.droppedCritical ?? 0, net: k?.kernel.droppedNet ?? 0, high: k?.kernel.droppedHigh ?? 0, low: k?.kernel.droppedLow ?? 0 },
     opensFolded: k?.kernel.opensFolded ?? 0,
     kernelLost: k?.kernel.lost ?? 0,
     produced: k?.kernel.produced ?? 0,

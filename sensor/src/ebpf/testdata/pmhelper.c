@@ -192,6 +192,21 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(mode, "connects") && argc == 5) {
+		/* connects ADDR PORT N: N connect attempts (a closed port refuses them at once) */
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int fam = sockaddr_of(argv[2], atoi(argv[3]), &ss, &len);
+		long n = atol(argv[4]);
+		for (long i = 0; i < n; i++) {
+			int fd = socket(fam, SOCK_STREAM, 0);
+			if (fd < 0)
+				return 1;
+			connect(fd, (struct sockaddr *)&ss, len);
+			close(fd);
+		}
+		return 0;
+	}
 	if (!strcmp(mode, "exit") && argc == 3)
 		return atoi(argv[2]);
 	fprintf(stderr, "usage: see pmhelper.c\n");
