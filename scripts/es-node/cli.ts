@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { relative } from 'node:path';
 import { describeError, ProvmonError } from '../../sensor/src/errors.ts';
 import {
+  CACHE_DIR,
   ES_ARTIFACT,
   ES_VERSION,
   isRunning,
@@ -63,7 +64,7 @@ const program = new Command()
   .name('es-node')
   .description(
     `A local single-node Elasticsearch ${ES_VERSION} for provmon development and tests: the integ-test-zip ` +
-      `(${ES_ARTIFACT}), fetched with Maven into .cache/es/, listening on 127.0.0.1 only. ` +
+      `(${ES_ARTIFACT}), fetched with Maven into ${CACHE_DIR}/, listening on 127.0.0.1 only. ` +
       'It has server core, security and transport; it lacks ingest processors and painless (pipelines), ' +
       'the _data_stream APIs, enrich, transforms, ILM, constant_keyword/wildcard fields and GET /.',
   )
@@ -99,7 +100,8 @@ The node runs detached and survives this command; stop it with \`npm run es:stop
 Its state (pid, URL, and with --security the elastic password) is in .cache/es/nodes/<name>.json, mode 0600;
 read the password with: jq -r .password .cache/es/nodes/<name>.json
 Its config, data and logs are in \${TMPDIR:-/tmp}/provmon-es/<name>-<port>/ and are deleted on stop.
-As root, Elasticsearch runs as the system user provmon-es (created on first use).
+As root, Elasticsearch runs as the system user provmon-es (created on first use); its distribution is then
+kept in /var/cache/provmon/es/ (PROVMON_ES_CACHE_DIR overrides), outside the clone, so a private clone works.
 A JDK 17+ is needed: ES_JAVA_HOME, else /usr/lib/jvm/java-17-openjdk-amd64 (apt-get install openjdk-17-jdk-headless).`,
   )
   .action(

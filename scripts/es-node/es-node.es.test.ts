@@ -5,7 +5,7 @@
 import { errors, type Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,10 @@ import { ProvmonError } from '../../sensor/src/errors.ts';
 import { testClient, testNode, type EsNode } from '../../test/support/es.ts';
 import {
   CACHE_DIR,
+  distributionCacheDir,
+  nodesBaseDir,
+  searchableByOthers,
+  SYSTEM_CACHE_DIR,
   ensureDistribution,
   ES_VERSION,
   ES_ZIP_SHA256,
@@ -377,5 +381,64 @@ describe('es:start / es:stop CLI', () => {
     expect(isAlive(state?.pid ?? 0)).toBe(false);
     expect(readState(name)).toBeNull();
     expect(existsSync(state?.dir ?? '/nonexistent')).toBe(false);
+  });
+});
+
+describe('a clone in a private directory (issue 9, newcomer path)', () => {
+  // The fault: as root, the node runs as provmon-es, which could not reach a distribution kept inside a
+  // clone under /root or a mode-700 temp dir. The scripts are copied into such a directory (with the
+  // clone's node_modules linked in) and run from there, exactly as a private clone would run them.
+  const asRoot = process.getuid?.() === 0;
+  test.skipIf(!asRoot)('as root, a node starts from a mode-700 clone, as provmon-es, without loosening the clone', () => {
+    const priv = mkdtempSync(join(tmpdir(), 'provmon-private-clone-'));
+    const name = `private-${RUN}`;
+    const cli = join(priv, 'scripts', 'es-node', 'cli.ts');
+    try {
+      expect(statSync(priv).mode & 0o777).toBe(0o700);
+      mkdirSync(join(priv, 'scripts', 'es-node'), { recursive: true });
+      mkdirSync(join(priv, 'sensor', 'src'), { recursive: true });
+      for (const f of ['node.ts', 'cli.ts']) copyFileSync(join(REPO_ROOT, 'scripts', 'es-node', f), join(priv, 'scripts', 'es-node', f));
+      copyFileSync(join(REPO_ROOT, 'sensor', 'src', 'errors.ts'), join(priv, 'sensor', 'src', 'errors.ts'));
+      symlinkSync(join(REPO_ROOT, 'node_modules'), join(priv, 'node_modules'));
+      const env = { ...process.env };
+      delete env.PROVMON_ES_CACHE_DIR;
+      const start = spawnSync(process.execPath, ['run', cli, 'start', '--name', name], { encoding: 'utf8', cwd: priv, env });
+      expect(start.stderr).not.toContain('cannot read');
+      expect(start.status).toBe(0);
+      const url = start.stdout.trim().split('\n').pop() ?? '';
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // Nothing was opened up: the clone is still private, and the state file stayed inside it.
+      expect(statSync(priv).mode & 0o777).toBe(0o700);
+      const state = JSON.parse(readFileSync(join(priv, '.cache', 'es', 'nodes', `${name}.json`), 'utf8')) as { pid: number; dir: string };
+      expect(readFileSync(`/proc/${state.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${spawnSync('id', ['-u', 'provmon-es'], { encoding: 'utf8' }).stdout.trim()}\\s`, 'm'));
+      expect(state.dir.startsWith(priv)).toBe(false);
+      const stop = spawnSync(process.execPath, ['run', cli, 'stop', '--name', name], { encoding: 'utf8', cwd: priv, env });
+      expect(stop.status).toBe(0);
+      expect(isAlive(state.pid)).toBe(false);
+    } finally {
+      spawnSync(process.execPath, ['run', cli, 'stop', '--name', name], { cwd: priv });
+      rmSync(priv, { recursive: true, force: true });
+    }
+  });
+
+  test('a TMPDIR the node user cannot search is not used for node directories', () => {
+    const priv = mkdtempSync(join(tmpdir(), 'provmon-private-tmp-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = priv;
+    try {
+      expect(searchableByOthers(priv)).toBe(false);
+      expect(nodesBaseDir({ switchUser: true })).toBe('/tmp/provmon-es');
+      expect(nodesBaseDir({ switchUser: false })).toBe(join(priv, 'provmon-es'));
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(priv, { recursive: true, force: true });
+    }
+  });
+
+  test('the distribution cache is outside the clone as root, inside it otherwise, and PROVMON_ES_CACHE_DIR wins', () => {
+    expect(distributionCacheDir({}, 0)).toBe(SYSTEM_CACHE_DIR);
+    expect(distributionCacheDir({}, 1000)).toBe(join(REPO_ROOT, '.cache', 'es'));
+    expect(distributionCacheDir({ PROVMON_ES_CACHE_DIR: '/srv/es' }, 0)).toBe('/srv/es');
   });
 });

@@ -4,12 +4,14 @@
  * The node is the integ-test-zip distribution that Elasticsearch publishes as a Maven artifact
  * (server core, transport-netty4, apm, x-pack core + security; no bundled JDK). It is fetched with
  * the user's own Maven (`mvn dependency:get`, which honours ~/.m2/settings.xml mirrors and proxies),
- * copied into `<repo>/.cache/es/`, checked (pinned SHA-256, zip structure, CRC of every entry) and
- * extracted once.
+ * copied into the distribution cache (see distributionCacheDir), checked (pinned SHA-256, zip
+ * structure, CRC of every entry) and extracted once.
  *
  * Each node gets its own directory under `${TMPDIR:-/tmp}/provmon-es/<name>-<port>/` (config copy,
  * data, logs, tmp), listens on 127.0.0.1 only, and runs as an unprivileged user: `provmon-es` when
- * we are root (Elasticsearch refuses to run as root), else the current user.
+ * we are root (Elasticsearch refuses to run as root), else the current user. As root, the node's
+ * distribution and directories live outside the clone, in places that user can reach, so a clone in
+ * a private directory (e.g. under /root) works without loosening anyone's permissions.
  * A state file per running node in `.cache/es/nodes/<name>.json` (mode 0600) lets a separate
  * process (`npm run es:stop`) find and stop it.
  */
@@ -50,8 +52,23 @@ export const ES_ZIP_SHA256 = '6a0603db2b0406776dcf15df248294941f310e9183ca18a219
 /** The system user Elasticsearch runs as when provmon is run as root. */
 export const ES_SYSTEM_USER = 'provmon-es';
 export const REPO_ROOT = resolve(import.meta.dir, '../..');
-export const CACHE_DIR = join(REPO_ROOT, '.cache', 'es');
-export const NODES_STATE_DIR = join(CACHE_DIR, 'nodes');
+/** The root-owned, world-readable distribution cache used as root (shared by every clone on the host). */
+export const SYSTEM_CACHE_DIR = '/var/cache/provmon/es';
+
+/**
+ * Where the distribution is fetched and extracted. As root the node runs as provmon-es, which may not
+ * be able to reach the clone (a clone under /root, a mode-700 temp dir), so the distribution goes to
+ * SYSTEM_CACHE_DIR; as another user the node runs as that user, and the clone's .cache/es/ is fine.
+ * PROVMON_ES_CACHE_DIR overrides both.
+ */
+export function distributionCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (env.PROVMON_ES_CACHE_DIR) return resolve(env.PROVMON_ES_CACHE_DIR);
+  return uid === 0 ? SYSTEM_CACHE_DIR : join(REPO_ROOT, '.cache', 'es');
+}
+
+export const CACHE_DIR = distributionCacheDir();
+/** State files stay in the clone: only the user who runs es-node reads them (they may hold a password). */
+export const NODES_STATE_DIR = join(REPO_ROOT, '.cache', 'es', 'nodes');
 /** Written into the extracted tree as the very last step, so a half-extracted tree is detected and redone. */
 export const EXTRACTED_MARKER = '.provmon-extracted';
 const MIN_JAVA = 17;
@@ -433,6 +450,7 @@ export async function ensureDistribution(opts: { cacheDir?: string; log?: Log } 
   if (isExtracted(home)) return home;
 
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  if (process.getuid?.() === 0) openToOthers(cacheDir);
   return withLock(join(cacheDir, '.lock'), log, async () => {
     if (isExtracted(home)) return home; // another process finished while we waited
     const zip = join(cacheDir, `elasticsearch-${ES_VERSION}.zip`);
@@ -864,7 +882,7 @@ function checkAccess(runAs: RunAs, esHome: string, jdk: Jdk): void {
   const [cmd, args] = asUser(runAs, ['test', '-r', join(esHome, 'lib'), '-a', '-x', join(esHome, 'bin', 'elasticsearch'), '-a', '-x', join(jdk.home, 'bin', 'java')]);
   if (run(cmd, args).code !== 0) {
     throw new ProvmonError(`user ${runAs.user} cannot read ${esHome} or run ${jdk.home}/bin/java`, {
-      hint: `every parent directory of ${esHome} and of the JDK must be searchable by others (chmod o+x), and the files readable`,
+      hint: `every parent directory of ${esHome} and of the JDK must be searchable by others (chmod o+x), and the files readable; PROVMON_ES_CACHE_DIR chooses another place for the distribution`,
     });
   }
 }
@@ -882,9 +900,46 @@ export async function prepare(log: Log = stderrLog): Promise<{ esHome: string; j
   return { esHome, jdk, runAs };
 }
 
-/** Node base directory: ${TMPDIR:-/tmp}/provmon-es */
-export function nodesBaseDir(): string {
-  return join(process.env.TMPDIR || tmpdir() || '/tmp', 'provmon-es');
+/** True when every existing directory from / down to path is searchable by others (o+x). */
+export function searchableByOthers(path: string): boolean {
+  let p = resolve(path);
+  for (;;) {
+    try {
+      if ((statSync(p).mode & 0o001) === 0) return false;
+    } catch {
+      /* not created yet: its creator decides its mode */
+    }
+    const up = dirname(p);
+    if (up === p) return true;
+    p = up;
+  }
+}
+
+/**
+ * Makes the directories we created on the way to dir (root-owned, under a system path) searchable by
+ * others, so the unprivileged node user can reach the distribution. Directories owned by someone
+ * else are left alone.
+ */
+function openToOthers(dir: string): void {
+  for (let p = resolve(dir); p !== dirname(p) && p.startsWith('/var/cache/provmon'); p = dirname(p)) {
+    try {
+      const st = statSync(p);
+      if (st.uid === 0 && (st.mode & 0o005) !== 0o005) chmodSync(p, st.mode | 0o005);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/**
+ * Node base directory: ${TMPDIR:-/tmp}/provmon-es. When the node runs as another user (we are root)
+ * and TMPDIR sits in a directory that user cannot search (a private temp dir), /tmp/provmon-es is
+ * used instead: the node's own directory is mode 0700 and owned by that user either way.
+ */
+export function nodesBaseDir(opts: { switchUser?: boolean } = {}): string {
+  const base = join(process.env.TMPDIR || tmpdir() || '/tmp', 'provmon-es');
+  if (opts.switchUser && !searchableByOthers(dirname(base))) return '/tmp/provmon-es';
+  return base;
 }
 
 /**
@@ -952,7 +1007,7 @@ async function startNodeOnce(opts: StartOptions): Promise<EsNode> {
 
   checkAccess(runAs, esHome, jdk);
 
-  const base = nodesBaseDir();
+  const base = nodesBaseDir({ switchUser: runAs.switchUser });
   const dir = join(base, `${name}-${port}`);
   const url = `http://127.0.0.1:${port}`;
   const logFile = join(dir, 'logs', 'console.log');
