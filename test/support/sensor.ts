@@ -23,6 +23,15 @@ export interface RunningSensor {
   logLines(): string[];
 }
 
+/** The run's structured phase field (starting, capturing, stopping, stopped) of one JSON log line. */
+function isPhase(line: string, phase: string): boolean {
+  try {
+    return (JSON.parse(line) as { phase?: unknown }).phase === phase;
+  } catch {
+    return false;
+  }
+}
+
 export async function startSensor(options: { args?: string[]; eventsDir?: string; timeoutMs?: number; pcapInterface?: string } = {}): Promise<RunningSensor> {
   const eventsDir = options.eventsDir ?? mkdtempSync(join(tmpdir(), 'provmon-sensor-'));
   const capture = options.pcapInterface ? ['--interface', options.pcapInterface] : ['--no-pcap'];
@@ -45,7 +54,7 @@ export async function startSensor(options: { args?: string[]; eventsDir?: string
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
         lines.push(line);
-        if (line.includes(options.pcapInterface ? 'packet capture attached' : 'eBPF capture attached')) attached();
+        if (isPhase(line, 'capturing')) attached();
       }
     }
     if (buffer) lines.push(buffer);
@@ -64,7 +73,7 @@ export async function startSensor(options: { args?: string[]; eventsDir?: string
       child.kill('SIGTERM');
       const code = await child.exited;
       await Bun.sleep(50); // let the stderr reader take the last lines
-      const summaryLine = lines.find((l) => l.includes('"sensor stopped"'));
+      const summaryLine = lines.find((l) => isPhase(l, 'stopped'));
       if (code !== 0 || !summaryLine) throw new Error(`sensor ended with ${code}:\n${lines.slice(-30).join('\n')}`);
       return JSON.parse(summaryLine) as SensorSummary;
     },

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { redactConfig } from '../config/load.ts';
-import { resolvePaths } from '../config/paths.ts';
+import { resolvePaths, type ResolvedPaths } from '../config/paths.ts';
+import type { Config } from '../config/schema.ts';
 import { ProvmonError } from '../errors.ts';
+import type { Logger } from '../log/logger.ts';
 import { preflightProblems } from '../preflight/capabilities.ts';
+import { StopRequests } from '../run/stop-requests.ts';
 import { openContext } from './context.ts';
 import type { RunFlags } from './run.ts';
 
@@ -28,7 +31,17 @@ export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
   if (!config.ebpf_config.enabled && !config.pcap_config.enabled && !flags.pcapFile) {
     throw new ProvmonError('nothing to capture: both eBPF and packet capture are disabled', { hint: 'enable one of them, or pass --pcap-file', exitCode: 2 });
   }
-  log.info({ events_dir: paths.eventsDir, why: paths.reason.eventsDir }, `events will be written to ${paths.eventsDir}`);
+  // Listening before anything slow starts: a signal during start-up becomes a graceful stop once capture is up.
+  const stop = flags.pcapFile ? undefined : new StopRequests().install();
+  try {
+    await startRun(flags, loaded.config, paths, log, stop);
+  } finally {
+    stop?.uninstall();
+  }
+}
+
+async function startRun(flags: RunFlags, config: Config, paths: ResolvedPaths, log: Logger, stop: StopRequests | undefined): Promise<void> {
+  log.info({ phase: 'starting', events_dir: paths.eventsDir, why: paths.reason.eventsDir }, `events will be written to ${paths.eventsDir}`);
   log.info({ output_dir: paths.outputDir, why: paths.reason.outputDir }, `outputs and spool go to ${paths.outputDir}`);
   // A capture file needs no privileges: eBPF is not loaded and nothing is captured live.
   const problems = preflightProblems({ ebpf: config.ebpf_config.enabled && !flags.pcapFile, pcap: config.pcap_config.enabled && !flags.pcapFile });
@@ -37,5 +50,12 @@ export async function runAction(flags: RunFlags, cmd: Command): Promise<void> {
   }
   if (flags.pcapFile && config.ebpf_config.enabled) log.info('--pcap-file: reading the file only (eBPF capture is for live runs)');
   const { runSensor } = await import('../run/sensor.ts');
-  await runSensor({ config, paths, log, ...(flags.duration ? { durationS: flags.duration } : {}), ...(flags.pcapFile ? { pcapFile: flags.pcapFile } : {}) });
+  await runSensor({
+    config,
+    paths,
+    log,
+    ...(stop ? { stop } : {}),
+    ...(flags.duration ? { durationS: flags.duration } : {}),
+    ...(flags.pcapFile ? { pcapFile: flags.pcapFile } : {}),
+  });
 }

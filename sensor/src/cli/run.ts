@@ -26,7 +26,7 @@ export function registerRun(program: Command): void {
   const command = program
     .command('run')
     .description('run the sensor: eBPF syscall capture and packet capture into the local store or Elasticsearch, with live stats')
-    .option('--duration <seconds>', 'stop after this many seconds (default: until SIGINT/SIGTERM)', positiveSeconds)
+    .option('--duration <seconds>', 'stop after this many seconds (default: until SIGINT, SIGTERM or SIGHUP; a second signal during the stop only stops waiting for slow outputs)', positiveSeconds)
     .option('--events-dir <dir>', 'local store directory (config events_dir)')
     .option('--output-dir <dir>', 'spool and outputs directory (config output_dir)')
     .option('--hostname <name>', 'host.name on every event (config hostname)')

@@ -10,6 +10,8 @@ export interface EventSink {
   /** Resolves when everything written so far is durable (delivered, spooled or on disk). */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /** Stop waiting for a slow destination: what is not yet delivered is kept on disk (spool) at once. */
+  hurry?(): void;
   /** Counters for live stats, e.g. { written, indexed, retries, spool_bytes, dropped }. */
   stats(): Record<string, number>;
 }

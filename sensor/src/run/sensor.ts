@@ -10,16 +10,18 @@ import type { EventSink } from '../output/sink.ts';
 import { formatRates, ratesBetween, type StatsSample } from './live-stats.ts';
 import { SocketAttribution } from '../model/socket-attribution.ts';
 import { PacketCapture } from './packet-capture.ts';
+import { longTimeout } from './long-timeout.ts';
+import { StopRequests, type StopState } from './stop-requests.ts';
 import { SyscallCapture } from './syscall-capture.ts';
 
 export interface SensorRunOptions {
   config: Config;
   paths: ResolvedPaths;
   log: Logger;
-  /** seconds; undefined = until SIGINT/SIGTERM */
+  /** seconds; undefined = until SIGINT/SIGTERM/SIGHUP */
   durationS?: number;
-  /** Resolves to stop the sensor (tests); signals do the same. */
-  stopSignal?: Promise<void>;
+  /** Stop requests already listening for signals (the CLI installs them before start-up); else runSensor installs its own. */
+  stop?: StopRequests;
   /** Read this pcap/pcapng file instead of capturing live, then stop. */
   pcapFile?: string;
 }
@@ -41,6 +43,10 @@ export interface SensorSummary {
   flowsAttributed: number;
   /** packets and damage seen in a capture file (offline mode) */
   pcapFile?: { packets: number; malformed: number; error?: string };
+  /** why the run stopped and which signals arrived (live mode) */
+  stop?: StopState;
+  /** the output's own counters at the end (written, dropped, spooled, ...) */
+  output?: Record<string, number>;
 }
 
 /**
@@ -67,28 +73,31 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
 
   if (options.pcapFile) return readPcapFile(options.pcapFile, { config, host, log, write, counts, attribution, sink, eventsDir: paths.eventsDir });
 
-  let requestStop: (why: string) => void = () => {};
-  const stopped = new Promise<string>((resolve) => (requestStop = resolve));
-  const onSignal = (signal: NodeJS.Signals) => requestStop(signal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const timer = options.durationS ? setTimeout(() => requestStop(`duration ${options.durationS}s reached`), options.durationS * 1000) : undefined;
-  void options.stopSignal?.then(() => requestStop('stop requested'));
+  const stop = options.stop ?? new StopRequests();
+  const ownStop = options.stop === undefined;
+  stop.install();
+  const timer = options.durationS ? longTimeout(() => stop.request('duration'), options.durationS * 1000) : undefined;
+  stop.onHurry(() => {
+    log.warn({ phase: 'stopping', hurried: true }, 'second signal: outputs stop waiting for slow destinations and keep the rest on disk');
+    sink.hurry?.();
+  });
 
-  const capture = config.ebpf_config.enabled
-    ? new SyscallCapture(config, host, (doc) => (attribution.observe(doc), write(doc)), log)
-    : undefined;
+  let capture: SyscallCapture | undefined;
   let packets: PacketCapture | undefined;
-  if (config.pcap_config.enabled) {
-    packets = new PacketCapture(config, host, write, (doc) => attribution.attribute(doc));
-    try {
+  try {
+    capture = config.ebpf_config.enabled ? new SyscallCapture(config, host, (doc) => (attribution.observe(doc), write(doc)), log) : undefined;
+    if (config.pcap_config.enabled) {
+      packets = new PacketCapture(config, host, write, (doc) => attribution.attribute(doc));
       packets.startLive(log);
-    } catch (error) {
-      capture?.stop();
-      await sink.close();
-      throw error;
     }
+  } catch (error) {
+    timer?.cancel();
+    capture?.stop();
+    await sink.close();
+    if (ownStop) stop.uninstall();
+    throw error;
   }
+  log.info({ phase: 'capturing', ebpf: capture !== undefined, pcap: packets !== undefined }, 'capture running');
 
   let previous: StatsSample = { atMs: Date.now(), byDataset: { ...counts } };
   const logStats = () => {
@@ -131,17 +140,17 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
 
   let final: ReturnType<SyscallCapture['stop']> | undefined;
   try {
-    const why = await stopped;
-    log.info(`stopping (${why}): flushing kernel aggregates and files`);
+    const why = await stop.stopped;
+    log.info({ phase: 'stopping', reason: why }, `stopping (${why === 'duration' ? `duration ${options.durationS}s reached` : why}): flushing kernel aggregates and files`);
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.cancel();
     clearInterval(statsTimer);
     clearInterval(flushTimer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // Signal handlers stay installed until the end: a further signal hurries the outputs, it never kills the drain.
     final = capture?.stop();
     await packets?.stop();
     await sink.close();
+    if (ownStop) stop.uninstall();
   }
   const k = final;
   const summary: SensorSummary = {
@@ -158,8 +167,10 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     })(),
     flows: attribution.stats.flows,
     flowsAttributed: attribution.stats.attributed,
+    stop: stop.snapshot(),
+    output: sink.stats(),
   };
-  log.info({ ...summary, events_dir: paths.eventsDir }, 'sensor stopped');
+  log.info({ phase: 'stopped', ...summary, events_dir: paths.eventsDir }, 'sensor stopped');
   return summary;
 }
 

@@ -224,14 +224,26 @@ export class ElasticsearchBulkSink implements EventSink {
   }
 
   private closePromise: Promise<void> | undefined;
+  private hurried = false;
+  private endCloseWait: () => void = () => {};
+
+  /** Cuts close()'s wait for delivery short (a second signal): what is not delivered yet is spooled at once. */
+  hurry(): void {
+    this.hurried = true;
+    this.endCloseWait();
+  }
 
   private async doClose(): Promise<void> {
     this.closing = true;
     this.batcher.seal();
     this.wakeSleepers();
-    const deadline = this.o.closeTimeoutMs ?? 10_000;
+    const deadline = this.hurried ? 0 : (this.o.closeTimeoutMs ?? 10_000);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([this.until(() => this.queue.length === 0 && this.liveInFlight === 0), new Promise((r) => (timer = setTimeout(r, deadline)))]);
+    const cut = new Promise<void>((r) => {
+      this.endCloseWait = r;
+      timer = setTimeout(r, deadline);
+    });
+    await Promise.race([this.until(() => this.queue.length === 0 && this.liveInFlight === 0), cut]);
     clearTimeout(timer);
     this.abort.abort();
     for (const b of this.queue.splice(0)) this.spoolEntries(b.entries);

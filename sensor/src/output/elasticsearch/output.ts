@@ -96,6 +96,10 @@ export class ElasticsearchOutput implements EventSink {
     await this.sink.close();
   }
 
+  hurry(): void {
+    this.sink.hurry();
+  }
+
   stats(): Record<string, number> {
     const s = this.sink.stats();
     if (this.copies) s.jsonl_written = Object.values(this.copies.stats.written).reduce((a, b) => a + b, 0);
