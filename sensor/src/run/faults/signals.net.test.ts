@@ -114,7 +114,7 @@ describe('signals at every phase of a run', () => {
       expect(p.records.some((r) => r.phase === 'stopping' && r.hurried === true)).toBe(true);
       const summary = p.summary()!;
       expect(summary.stop).toEqual({ reason: 'SIGTERM', signals: ['SIGTERM', 'SIGINT'], hurried: true });
-      const output = summary.output as Record<string, number>;
+      const output = summary.output as { written: number; dropped: number; indexed: number; spooled: number };
       expect(output.written).toBeGreaterThanOrEqual(1);
       expect(output.dropped).toBe(0);
       expect(output.indexed + output.spooled).toBe(output.written);
