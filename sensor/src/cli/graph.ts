@@ -35,7 +35,12 @@ export function parseTimeBound(value: string, now = Date.now()): string {
   const v = value.trim();
   if (v === 'now') return new Date(now).toISOString();
   const rel = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(v);
-  if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2]!]!).toISOString();
+  if (rel) {
+    const at = new Date(now - Number(rel[1]) * UNIT_MS[rel[2]!]!);
+    // A Date holds ±8.64e15 ms (about 273,000 years) around 1970; beyond it there is no time to compare with.
+    if (Number.isNaN(at.getTime())) throw new InvalidArgumentError(`${v} before now is earlier than any time a date can hold; use a shorter duration or an ISO 8601 date`);
+    return at.toISOString();
+  }
   if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{4,9}Z$/.test(v)) return v;
   if (/^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?$/.test(v)) {
     // A date or time without a zone is UTC (a sensor's clock, not the reader's).

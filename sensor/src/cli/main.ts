@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { Command, CommanderError } from 'commander';
 import { describeError, ProvmonError } from '../errors.ts';
+import { maskUrlCredentials } from '../secrets.ts';
 import { PROVMON_VERSION } from '../version.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerGraph } from './graph.ts';
@@ -37,7 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       // Help and --version arrive here too, with exit code 0; commander has already printed them.
       return error.exitCode === 0 ? 0 : 2;
     }
-    process.stderr.write(`provmon: ${describeError(error)}\n`);
+    // Errors may quote a URL given on the command line; its password is never echoed back.
+    process.stderr.write(`provmon: ${maskUrlCredentials(describeError(error))}\n`);
     return error instanceof ProvmonError ? error.exitCode : 1;
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { ProvmonError } from '../errors.ts';
+import { maskUrlCredentials } from '../secrets.ts';
 import { ConfigSchema, configJsonSchema, type Config } from './schema.ts';
 
 /** Where a configuration value came from, for error messages ("from env PROVMON_…"). */
@@ -181,6 +182,15 @@ function isSecretPath(path: string): boolean {
   return /password|api_key|secret|token/i.test(path);
 }
 
+/** The source of a key, or of the nearest enclosing key that was set (a list element comes with its list). */
+function sourceOf(path: string, sources: Map<string, ValueSource>): ValueSource | undefined {
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const hit = sources.get(p);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 /** One line per problem: the key, the value, where it came from, and what was expected. */
 export function formatIssues(issues: z.core.$ZodIssue[], sources: Map<string, ValueSource>): string {
   const lines = issues.map((issue) => {
@@ -194,9 +204,9 @@ export function formatIssues(issues: z.core.$ZodIssue[], sources: Map<string, Va
         })
         .join('\n');
     }
-    const shown = isSecretPath(path) ? '(redacted)' : showValue(input);
+    const shown = isSecretPath(path) ? '(redacted)' : maskUrlCredentials(showValue(input));
     const got = input === undefined ? 'missing' : `${shown}${typeof input === 'object' || isSecretPath(path) ? '' : ` (${typeof input})`}`;
-    return `${path || '(top level)'} = ${got}${describeSource(sources.get(path))}: expected ${issue.message}`;
+    return `${path || '(top level)'} = ${got}${describeSource(sourceOf(path, sources))}: expected ${issue.message}`;
   });
   return lines.join('\n');
 }
@@ -282,5 +292,6 @@ export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.es_config.es_password) copy.es_config.es_password = '(redacted)';
   if (copy.es_config.api_key) copy.es_config.api_key = '(redacted)';
+  copy.es_config.hosts = copy.es_config.hosts.map(maskUrlCredentials);
   return copy;
 }

@@ -10,23 +10,37 @@ import { FEATURE_NAMES } from '../ebpf/features.ts';
 const seconds = (what: string) =>
   z.number({ error: `a number of seconds (${what})` }).int('a whole number of seconds').positive('at least 1 second');
 
+/**
+ * Every configured string is bounded: a value is copied into every event (hostname) or into fixed-size kernel keys
+ * (path prefixes, noise executables), so an oversized one is a configuration error, named by its key, not a
+ * runtime surprise.
+ */
+const withinBytes = (max: number, what: string) => [(v: string) => Buffer.byteLength(v, 'utf8') <= max, `at most ${max} bytes (${what})`] as const;
+const PATH_BYTES = 4095;
+const [prefixFits, prefixTooLong] = withinBytes(256, 'the kernel compares at most 256 bytes of a path; a trailing * does not count');
+
 const port = z.number({ error: 'a TCP port number' }).int('a whole port number').min(1).max(65535);
 
 export const EsConfigSchema = z
   .strictObject({
-    es_host: z.string().min(1).default('localhost').describe('Elasticsearch host name or address'),
+    es_host: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*|[A-Za-z0-9._-]+)$/, 'a host name or IP address (no scheme, path, port, credentials or spaces; a full URL goes in es_config.hosts)')
+      .default('localhost').describe('Elasticsearch host name or address'),
     es_port: port.default(9200).describe('Elasticsearch HTTP port'),
-    es_user: z.string().default('').describe('Basic-auth user name (empty: no basic auth)'),
-    es_password: z.string().default('').describe('Basic-auth password. Prefer the PROVMON_ES_CONFIG__ES_PASSWORD environment variable'),
+    es_user: z.string().max(1024).default('').describe('Basic-auth user name (empty: no basic auth)'),
+    es_password: z.string().max(1024).default('').describe('Basic-auth password. Prefer the PROVMON_ES_CONFIG__ES_PASSWORD environment variable'),
     secure: z.boolean().default(false).describe('Use HTTPS to reach es_host:es_port'),
     batch_size: z.number().int().min(1).max(100_000).default(1000).describe('Documents per _bulk request'),
     ebpf_index: z.string().optional().describe('Seed key, accepted and ignored: provmon writes data streams logs-provmon.<dataset>-<namespace>'),
     pcap_index: z.string().optional().describe('Seed key, accepted and ignored (see ebpf_index)'),
     es_index: z.string().optional().describe('Seed key, accepted and ignored (see ebpf_index)'),
     // provmon additions
-    hosts: z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })).default([]).describe('provmon: node URLs; when set, es_host/es_port/secure are not used'),
-    api_key: z.string().default('').describe('provmon: API key (base64 id:key) used instead of basic auth'),
-    ca_file: z.string().default('').describe('provmon: PEM file of the CA that signed the cluster certificate'),
+    hosts: z.array(z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2048)).max(64).default([]).describe('provmon: node URLs; when set, es_host/es_port/secure are not used'),
+    api_key: z.string().max(4096).default('').describe('provmon: API key (base64 id:key) used instead of basic auth'),
+    ca_file: z.string().max(PATH_BYTES).default('').describe('provmon: PEM file of the CA that signed the cluster certificate'),
     verify_tls: z.boolean().default(true).describe('provmon: verify the server certificate (turn off only for a lab)'),
     namespace: z
       .string()
@@ -77,7 +91,8 @@ export const EsConfigSchema = z
       .default('drop_oldest')
       .describe('provmon: spool full: drop the oldest spooled batches to make room (default), or drop the new batch'),
     internal_networks: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).max(64))
+      .max(10_000)
       .default(['loopback', 'private', 'link_local_unicast'])
       .describe('provmon: CIDRs or named ranges (loopback, private, link_local_unicast, public, ...) the flow pipeline uses for network.direction'),
     retention_days: z
@@ -116,11 +131,26 @@ export const EbpfConfigSchema = z.strictObject({
     .describe('provmon: BPF ring buffer size in MiB (a power of two)'),
   flush_interval: seconds('read/write aggregate flush interval').default(5).describe('provmon: open descriptors report their aggregated reads/writes this often'),
   path_prefixes: z
-    .array(z.string().startsWith('/', 'an absolute path prefix'))
+    .array(
+      z
+        .string()
+        .startsWith('/', 'an absolute path prefix')
+        .refine((v) => prefixFits(v.replace(/\*$/, '')), prefixTooLong),
+    )
+    .max(10_000)
     .default(['/proc', '/sys', '/usr/lib*', '/lib*', '/dev/null'])
     .describe('provmon: file events under these prefixes are dropped in the kernel (never exec); a trailing * is a byte prefix, otherwise a path component boundary'),
   noise: z
-    .array(z.strictObject({ comm: z.string().min(1).max(15), exe: z.string().startsWith('/', 'an absolute executable path') }))
+    .array(
+      z.strictObject({
+        comm: z.string().min(1).max(15),
+        exe: z
+          .string()
+          .startsWith('/', 'an absolute executable path')
+          .refine(...withinBytes(256, 'the kernel keys noise rules on at most 256 bytes of the executable')),
+      }),
+    )
+    .max(10_000)
     .default([{ comm: 'systemd-journal', exe: '/usr/lib/systemd/systemd-journald' }])
     .describe('provmon: processes dropped in the kernel when BOTH comm and executable match (a renamed process is still captured)'),
   network_allowlist: z
@@ -148,8 +178,8 @@ export const EbpfConfigSchema = z.strictObject({
 export const PcapConfigSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('Capture packets with libpcap'),
   file_logging_enabled: z.boolean().default(true).describe('Also write flows as JSONL when storage_type is elasticsearch'),
-  interface: z.string().min(1).default('any').describe('Interface to capture on (the seed defaulted to eth0; provmon defaults to any)'),
-  bpf_filter: z.string().default('tcp or udp').describe('Berkeley Packet Filter expression compiled into the kernel'),
+  interface: z.string().min(1).max(15, 'at most 15 bytes (a Linux interface name)').default('any').describe('Interface to capture on (the seed defaulted to eth0; provmon defaults to any)'),
+  bpf_filter: z.string().max(65_536).default('tcp or udp').describe('Berkeley Packet Filter expression compiled into the kernel'),
   flow_timeout: seconds('flow inactivity timeout').default(300).describe('A flow with no packet for this long ends'),
   dns_cache_ttl: seconds('passive-DNS cache lifetime').default(300).describe('Longest time a DNS answer names an IP'),
   flush_interval: seconds('long-flow report interval').default(60).describe('Long-lived flows are reported this often'),
@@ -167,9 +197,9 @@ export const PcapConfigSchema = z.strictObject({
 export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
-    hostname: z.string().default('').describe('host.name on every event (empty: the machine hostname)'),
-    events_dir: z.string().min(1).optional().describe('Local store directory (default /var/monitoring/events when writable, else ./data/events)'),
-    output_dir: z.string().min(1).optional().describe('Spool and outputs directory (default /var/monitoring/outputs when writable, else ./data/outputs)'),
+    hostname: z.string().max(253, 'at most 253 characters (a DNS host name; it is copied into every event)').default('').describe('host.name on every event (empty: the machine hostname)'),
+    events_dir: z.string().min(1).refine(...withinBytes(PATH_BYTES, 'a path')).optional().describe('Local store directory (default /var/monitoring/events when writable, else ./data/events)'),
+    output_dir: z.string().min(1).refine(...withinBytes(PATH_BYTES, 'a path')).optional().describe('Spool and outputs directory (default /var/monitoring/outputs when writable, else ./data/outputs)'),
     storage_type: z
       .enum(['local', 'elasticsearch'], { error: '"local" or "elasticsearch"' })
       .default('local')

@@ -1,17 +1,17 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { maskUrlCredentials } from '../secrets.ts';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'json' | 'pretty';
 
 const SECRET_KEY = /pass(word)?|api_?key|secret|token|authorization|credential/i;
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi;
 
 /**
  * Secrets never reach a log line: values under secret-looking keys are replaced, and user:password@ in URLs is
  * masked wherever it appears (error messages from HTTP clients quote URLs).
  */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(URL_CREDENTIALS, '$1$2:(redacted)@');
+  if (typeof value === 'string') return maskUrlCredentials(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     return { type: value.name, message: redact(value.message, depth + 1), ...(value.stack ? { stack: redact(value.stack, depth + 1) } : {}) };

@@ -9,7 +9,7 @@
  * read, is counted in `malformed`, and is described in `error`; every packet before it has already
  * been delivered. Damage inside one pcapng block whose framing is intact skips just that block.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ProvmonError } from '../errors.ts';
 import { PacketRecord } from './packet-record.ts';
 
@@ -79,6 +79,10 @@ function fileSource(path: string): ByteSource {
       hint: code === 'ENOENT' ? 'check the path given to --pcap-file' : 'check the file permissions',
       cause: error,
     });
+  }
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new ProvmonError(`capture file ${path} is a directory`, { hint: 'give --pcap-file one pcap or pcapng file', exitCode: 2 });
   }
   return {
     read: (buf, offset, length) => readSync(fd, buf, offset, length, null),

@@ -292,8 +292,9 @@ function applyFilter(h: Pointer, filter: string): void {
   const { symbols: s } = pcapLib();
   const program = new BigUint64Array(2); // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
   if (s.pcap_compile(h , program, filter, 1, PCAP_NETMASK_UNKNOWN) !== 0) {
-    throw new ProvmonError(`bad BPF filter "${filter}": ${String(s.pcap_geterr(h))}`, {
-      hint: 'the filter uses pcap-filter(7) syntax, e.g. "tcp or udp" or "not port 9200"',
+    throw new ProvmonError(`pcap_config.bpf_filter: bad BPF filter "${filter}": ${String(s.pcap_geterr(h))}`, {
+      hint: 'the filter uses pcap-filter(7) syntax, e.g. "tcp or udp" or "not port 9200" (--bpf-filter or pcap_config.bpf_filter)',
+      exitCode: 2,
     });
   }
   try {
@@ -314,8 +315,9 @@ function activateError(iface: string, rc: number, detail: string): ProvmonError 
         hint: 'run provmon as root, or grant capture capabilities: setcap cap_net_raw,cap_net_admin+eip <path to bun>',
       });
     case PCAP_ERROR_NO_SUCH_DEVICE:
-      return new ProvmonError(`no such interface "${iface}": ${why}`, {
-        hint: `pick one of: ${listInterfaces().join(', ')} (or "any")`,
+      return new ProvmonError(`pcap_config.interface: no such interface "${iface}": ${why}`, {
+        hint: `pick one of: ${listInterfaces().join(', ')} (or "any") with --interface or pcap_config.interface`,
+        exitCode: 2,
       });
     case PCAP_ERROR_IFACE_NOT_UP:
       return new ProvmonError(`interface "${iface}" is down: ${why}`, { hint: `bring it up: ip link set ${iface} up` });

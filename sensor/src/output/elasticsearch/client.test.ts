@@ -45,4 +45,12 @@ describe('Elasticsearch client options from es_config', () => {
     expect(line).toBe('https://es.example:9200 (API key)');
     expect(describeTarget(es({ es_user: 'sensor', es_password: 'pw-secret' }))).toBe('http://localhost:9200 (basic auth as sensor)');
   });
+
+  test('credentials written into a node URL count as basic auth and are said to be, never as "no auth"', () => {
+    const withUrlCreds = es({ hosts: ['http://elastic:url-secret@127.0.0.1:9200'] });
+    expect(authKind(withUrlCreds)).toBe('url');
+    const line = describeTarget(withUrlCreds);
+    expect(line).toBe('http://127.0.0.1:9200 (basic auth as elastic (credentials in the URL))');
+    expect(line).not.toContain('url-secret');
+  });
 });

@@ -14,6 +14,7 @@ import { Client, HttpConnection, type ClientOptions } from '@elastic/elasticsear
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { ProvmonError } from '../../errors.ts';
+import { urlCredentialUser } from '../../secrets.ts';
 import type { EsConfigSchema } from '../../config/schema.ts';
 
 export type EsConfig = z.output<typeof EsConfigSchema>;
@@ -24,10 +25,28 @@ export function nodeUrls(es: Pick<EsConfig, 'hosts' | 'es_host' | 'es_port' | 's
   return [`${es.secure ? 'https' : 'http'}://${host}:${es.es_port}`];
 }
 
-export type AuthKind = 'api_key' | 'basic' | 'none';
+export type AuthKind = 'api_key' | 'basic' | 'url' | 'none';
 
-export function authKind(es: Pick<EsConfig, 'api_key' | 'es_user'>): AuthKind {
-  return es.api_key ? 'api_key' : es.es_user ? 'basic' : 'none';
+/** What the client authenticates with: an API key wins, then es_user, then credentials written into a node URL. */
+export function authKind(es: Pick<EsConfig, 'api_key' | 'es_user'> & Partial<Pick<EsConfig, 'hosts'>>): AuthKind {
+  if (es.api_key) return 'api_key';
+  if (es.es_user) return 'basic';
+  return (es.hosts ?? []).some((h) => urlCredentialUser(h) !== undefined) ? 'url' : 'none';
+}
+
+function describeAuth(es: EsConfig): string {
+  switch (authKind(es)) {
+    case 'api_key':
+      return 'API key';
+    case 'basic':
+      return `basic auth as ${es.es_user}`;
+    case 'url': {
+      const users = [...new Set(es.hosts.map(urlCredentialUser).filter((u) => u !== undefined))];
+      return `basic auth as ${users.join(', ')} (credentials in the URL)`;
+    }
+    default:
+      return 'no auth';
+  }
 }
 
 /** Node URLs with any user:password@ removed, plus the auth kind: safe to log. */
@@ -42,8 +61,7 @@ export function describeTarget(es: EsConfig): string {
       return '(invalid URL)';
     }
   });
-  const auth = authKind(es);
-  return `${urls.join(', ')} (${auth === 'api_key' ? 'API key' : auth === 'basic' ? `basic auth as ${es.es_user}` : 'no auth'})`;
+  return `${urls.join(', ')} (${describeAuth(es)})`;
 }
 
 export function clientOptions(es: EsConfig, extra: Partial<ClientOptions> = {}): ClientOptions {
