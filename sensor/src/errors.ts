@@ -1,3 +1,14 @@
+/** Exit codes of the CLI; README "Exit codes" and `provmon --help` describe the same table. */
+export const EXIT = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  /** sysexits EX_DATAERR: an input file (capture) was damaged; what could be read was processed */
+  damagedInput: 65,
+  /** missing privileges or kernel support */
+  unsupported: 77,
+} as const;
+
 /**
  * An error meant for the person running provmon: `message` says what is wrong, `hint` how to fix it.
  * The CLI prints these without a stack trace and exits with `exitCode`; anything else is a bug and keeps its stack.

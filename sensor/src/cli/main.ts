@@ -17,7 +17,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime error, 2 bad usage or configuration, 77 missing privileges or kernel support (provmon doctor says which).\n' +
+      '\nExit codes: 0 ok (also after a graceful stop on SIGINT, SIGTERM or SIGHUP), 1 runtime error, 2 bad usage or configuration\n' +
+        '(the key or flag is named), 65 damaged input file (what could be read was processed), 77 missing privileges or kernel\n' +
+        'support (provmon doctor says which).\n' +
         'Configuration: defaults < config file < PROVMON_<SECTION>__<KEY> environment variables < flags (schema: schema/config.schema.json).',
     );
   registerRun(program);

@@ -49,8 +49,8 @@ async function startRun(flags: RunFlags, config: Config, paths: ResolvedPaths, l
     throw new ProvmonError(`cannot start capture:\n${problems.map((p) => `- ${p.what}\n  fix: ${p.fix}`).join('\n')}`, { exitCode: 77 });
   }
   if (flags.pcapFile && config.ebpf_config.enabled) log.info('--pcap-file: reading the file only (eBPF capture is for live runs)');
-  const { runSensor } = await import('../run/sensor.ts');
-  await runSensor({
+  const { runSensor, EXIT_DAMAGED_INPUT } = await import('../run/sensor.ts');
+  const summary = await runSensor({
     config,
     paths,
     log,
@@ -58,4 +58,10 @@ async function startRun(flags: RunFlags, config: Config, paths: ResolvedPaths, l
     ...(flags.duration ? { durationS: flags.duration } : {}),
     ...(flags.pcapFile ? { pcapFile: flags.pcapFile } : {}),
   });
+  if (summary.pcapFile?.damaged) {
+    throw new ProvmonError(`capture file ${flags.pcapFile} is damaged (${summary.pcapFile.error ?? `${summary.pcapFile.malformed} malformed`}); everything readable was processed and written`, {
+      hint: 'the final summary (phase "stopped") counts the damage by reason under pcapFile.malformedBy',
+      exitCode: EXIT_DAMAGED_INPUT,
+    });
+  }
 }

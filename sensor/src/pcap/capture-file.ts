@@ -10,7 +10,7 @@
  * been delivered. Damage inside one pcapng block whose framing is intact skips just that block.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { ProvmonError } from '../errors.ts';
+import { EXIT, ProvmonError } from '../errors.ts';
 import { PacketRecord } from './packet-record.ts';
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -213,6 +213,7 @@ class CaptureReader {
     if (!this.ensure(4)) {
       throw new ProvmonError(`${this.label} is not a pcap or pcapng file: it is ${this.remaining() === 0 ? 'empty' : `only ${this.remaining()} bytes long`}`, {
         hint: 'give provmon a capture written by tcpdump, dumpcap, tshark or provmon itself',
+        exitCode: EXIT.damagedInput,
       });
     }
     const le = this.view.getUint32(0, true);
@@ -229,6 +230,7 @@ class CaptureReader {
     const head = Array.from(this.buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new ProvmonError(`${this.label} is not a pcap or pcapng file (it starts with ${head})`, {
       hint: /^1f 8b/.test(head) ? 'the file is gzip-compressed: gunzip it first' : 'give provmon a .pcap or .pcapng capture',
+      exitCode: EXIT.damagedInput,
     });
   }
 

@@ -5,6 +5,7 @@ import type { HostIdentity } from '../model/host.ts';
 import { readCaptureFile, type CaptureFileResult } from '../pcap/capture-file.ts';
 import { dnsDocument, flowDocument, type EcsContext } from '../pcap/ecs.ts';
 import { PcapHandle, type CaptureStats } from '../pcap/libpcap.ts';
+import { isSupportedLinkType, linkTypeName } from '../pcap/link-types.ts';
 import { PcapPipeline } from '../pcap/pipeline.ts';
 
 /**
@@ -47,6 +48,14 @@ export class PacketCapture {
     this.handle = PcapHandle.openLive({ interface: pcap.interface, filter: pcap.bpf_filter, snapLen: pcap.snaplen, bufferSize: pcap.buffer_mb * 1024 * 1024 });
     log.info({ interface: pcap.interface, filter: pcap.bpf_filter }, 'packet capture attached');
     this.running = this.handle.run(this.pipeline.handle, { signal: this.abort.signal, onIdle: () => this.pipeline.tick(Date.now() / 1000) });
+  }
+
+  /** One warning when the live interface's link type is one the decoder does not know (its packets give no events). */
+  warnIfUndecodable(log: Logger): void {
+    const type = this.handle?.linkType;
+    if (type !== undefined && !isSupportedLinkType(type)) {
+      log.warn({ interface: this.config.pcap_config.interface, link_type: linkTypeName(type) }, `interface ${this.config.pcap_config.interface} has link type ${linkTypeName(type)}, which provmon cannot decode: its packets are counted but give no flows`);
+    }
   }
 
   /** Reads a pcap or pcapng file through the same pipeline and reports every flow still open at its end. */

@@ -3,12 +3,14 @@ import type { ResolvedPaths } from '../config/paths.ts';
 import { ensureDir } from '../config/paths.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
+import { EXIT } from '../errors.ts';
 import { hostIdentity } from '../model/host.ts';
 import { createElasticsearchOutput } from '../output/elasticsearch/output.ts';
 import { LocalSink } from '../output/local/local-sink.ts';
 import type { EventSink } from '../output/sink.ts';
 import { formatRates, ratesBetween, type StatsSample } from './live-stats.ts';
 import { SocketAttribution } from '../model/socket-attribution.ts';
+import { isSupportedLinkType, linkTypeName } from '../pcap/link-types.ts';
 import { PacketCapture } from './packet-capture.ts';
 import { longTimeout } from './long-timeout.ts';
 import { StopRequests, type StopState } from './stop-requests.ts';
@@ -42,12 +44,28 @@ export interface SensorSummary {
   /** flows joined with a process through its socket events */
   flowsAttributed: number;
   /** packets and damage seen in a capture file (offline mode) */
-  pcapFile?: { packets: number; malformed: number; error?: string };
+  pcapFile?: CaptureFileSummary;
   /** why the run stopped and which signals arrived (live mode) */
   stop?: StopState;
   /** the output's own counters at the end (written, dropped, spooled, ...) */
   output?: Record<string, number>;
 }
+
+export interface CaptureFileSummary {
+  packets: number;
+  /** damaged file structure (blocks skipped, a cut) plus malformed packets, every one counted */
+  malformed: number;
+  /** the non-zero counts behind `malformed`, by reason */
+  malformedBy: Record<string, number>;
+  /** packets of a link type the decoder does not know: read, but no events */
+  unsupportedLinkType: number;
+  /** the file's own structure was damaged (not just odd packets inside it): the run exits with EXIT_DAMAGED_INPUT */
+  damaged: boolean;
+  error?: string;
+}
+
+/** Exit code of a run whose capture file was damaged; what came before the damage was kept. */
+export const EXIT_DAMAGED_INPUT = EXIT.damagedInput;
 
 /**
  * `provmon run`: capture → documents → sink, with live stats, until the duration ends or a signal arrives; then a
@@ -89,6 +107,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     if (config.pcap_config.enabled) {
       packets = new PacketCapture(config, host, write, (doc) => attribution.attribute(doc));
       packets.startLive(log);
+    packets.warnIfUndecodable(log);
     }
   } catch (error) {
     timer?.cancel();
@@ -194,8 +213,25 @@ async function readPcapFile(path: string, c: OfflineContext): Promise<SensorSumm
   } finally {
     await c.sink.close();
   }
-  const malformed = packets.pipeline.decodeStats.malformed.total();
+  const stats = packets.pipeline.decodeStats;
+  const fileDamage = Object.fromEntries(Object.entries(result.malformed).filter(([, n]) => n > 0)) as Record<string, number>;
+  const fileDamageTotal = Object.values(fileDamage).reduce((a, b) => a + b, 0);
+  const damaged = result.error !== undefined || fileDamageTotal > 0;
   if (result.error) c.log.warn({ file: path, error: result.error }, `capture file damaged: ${result.error}; everything before the damage was processed`);
+  else if (fileDamageTotal > 0) c.log.warn({ file: path, malformed: fileDamage }, `capture file damaged: ${fileDamageTotal} blocks skipped; every other packet was processed`);
+  const unsupported = stats.traffic.unsupported_link_type;
+  if (unsupported > 0) {
+    const kinds = [...new Set(result.interfaces.map((i) => i.linkType).filter((t) => !isSupportedLinkType(t)))].map(linkTypeName);
+    c.log.warn({ file: path, unsupported_link_type: unsupported, link_types: kinds }, `${unsupported} packets have a link type provmon cannot decode (${kinds.join(', ')}): they produced no events`);
+  }
+  const pcapFile: CaptureFileSummary = {
+    packets: result.packets,
+    malformed: stats.malformed.total() + fileDamageTotal,
+    malformedBy: { ...stats.malformed.nonZero(), ...fileDamage },
+    unsupportedLinkType: unsupported,
+    damaged,
+    ...(result.error ? { error: result.error } : {}),
+  };
   const summary: SensorSummary = {
     events: c.counts,
     kernelDropped: 0,
@@ -205,8 +241,9 @@ async function readPcapFile(path: string, c: OfflineContext): Promise<SensorSumm
     packetsDropped: 0,
     flows: c.attribution.stats.flows,
     flowsAttributed: 0,
-    pcapFile: { packets: result.packets, malformed, ...(result.error ? { error: result.error } : {}) },
+    pcapFile,
+    output: c.sink.stats(),
   };
-  c.log.info({ ...summary, events_dir: c.eventsDir }, 'capture file processed');
+  c.log.info({ phase: 'stopped', ...summary, events_dir: c.eventsDir }, 'capture file processed');
   return summary;
 }
