@@ -138,6 +138,8 @@ export interface EcsEvent {
     file?: { source_path?: string };
     previous_user_id?: string;
     fd?: number;
+    /** fields holding a name that was not valid UTF-8, escaped reversibly (docs/events.md, escaped-names.ts) */
+    escaped_fields?: string[];
     cgroup_id?: string;
     /** Flow reports: see docs/pcap.md for the delta/cumulative decision. */
     flow?: { final: boolean; state?: string; history?: string; tcp_flags?: string[]; dns_resolved?: boolean };

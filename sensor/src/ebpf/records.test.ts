@@ -5,6 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { decodeRecord, errnoName, formatIPv6, Kind, Layout, Flag, type ExecRecord, type FileRecord, type NetRecord, type IoRecord, type ExitRecord } from './records.ts';
 import { netKey, noiseKey, parseIp, parsePrefix, pathFiltered, prefixEntry, DEFAULT_PATH_PREFIXES } from './filters.ts';
 import { verifierFailure } from './loader.ts';
+import { bytesOfName } from '../../../kibana-plugin/common/escaped-names.ts';
 
 /** a record buffer with a filled header */
 function record(kind: number, size: number, ret = 0): { buf: Buffer; dv: DataView } {
@@ -83,6 +84,34 @@ describe('decodeRecord', () => {
     to.copy(buf, Layout.file.path2);
     const r = decodeRecord(dv, buf, 0, size) as FileRecord;
     expect(r).toMatchObject({ kind: 'renameat2', path: '/tmp/données-été.txt', path2: '/tmp/a-much-longer-destination-name.txt' });
+  });
+
+  test('file: names that are not valid UTF-8 stay distinct and keep their bytes (issue 13 item 5)', () => {
+    const decodePath = (bytes: Buffer, asBuffer = true): string => {
+      const size = Layout.file.path2 + 64;
+      const { buf, dv } = record(Kind.OPENAT, size);
+      dv.setUint16(Layout.file.path_len, bytes.length, true);
+      bytes.copy(buf, Layout.file.path);
+      // Short and long paths take different decoding routes (JS loop vs Buffer#utf8Slice): both are checked.
+      const view = asBuffer ? buf : new Uint8Array(buf);
+      return (decodeRecord(dv, view, 0, size) as FileRecord).path;
+    };
+    for (const prefix of ['/t/', '/tmp/a-directory-long-enough-for-utf8Slice/']) {
+      const ffFe = Buffer.concat([Buffer.from(`${prefix}bad`), Buffer.from([0xff, 0xfe])]);
+      const feFf = Buffer.concat([Buffer.from(`${prefix}bad`), Buffer.from([0xfe, 0xff])]);
+      const realReplacement = Buffer.from(`${prefix}bad\uFFFD\uFFFD`);
+      const literalEscape = Buffer.from(`${prefix}bad\\xff\\xfe`); // valid UTF-8 that looks like an escape
+      const names = [ffFe, feFf, realReplacement, literalEscape].map((b) => decodePath(b));
+      expect(new Set(names).size).toBe(4);
+      expect(names[0]).toBe(`${prefix}bad\\xff\\xfe`);
+      expect(names[1]).toBe(`${prefix}bad\\xfe\\xff`);
+      expect(names[2]).toBe(`${prefix}bad\uFFFD\uFFFD`);
+      expect(names[3]).toBe(`${prefix}bad\\x5cxff\\x5cxfe`);
+      expect(names.map((n) => Buffer.from(bytesOfName(n)))).toEqual([ffFe, feFf, realReplacement, literalEscape]);
+      expect(decodePath(ffFe, false)).toBe(names[0]!);
+    }
+    // Valid UTF-8 without "\\x" is untouched, including a lone backslash.
+    expect(decodePath(Buffer.from('/tmp/données\\été'))).toBe('/tmp/données\\été');
   });
 
   test('net: IPv6 endpoints and an abstract unix socket', () => {

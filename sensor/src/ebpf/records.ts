@@ -16,6 +16,7 @@
  *  - Numbers that are u64 in the kernel are JS numbers: exact below 2^53 (ns since boot:
  *    104 days; beyond that timestamps lose a few ns of precision, nothing else).
  */
+import { nameFromBytes } from '../../../kibana-plugin/common/escaped-names.ts';
 
 export const Kind = {
   EXECVE: 1,
@@ -302,24 +303,26 @@ const IO_REASON: IoReason[] = ['close', 'close', 'exit', 'interval', 'reuse'];
 
 /* --------------------------------------------------------------- helpers */
 
-const utf8 = new TextDecoder('utf-8');
-
 type Utf8Sliceable = Uint8Array & { utf8Slice?: (start: number, end: number) => string };
 
 /**
- * bytes [start, end) as a string (UTF-8, invalid bytes replaced). Short strings (comm) go
- * through a JS loop; longer ones through Buffer#utf8Slice when u8 is a Buffer (the mmap
- * consumer hands one over): measured ~2x faster than TextDecoder for 30-byte paths.
+ * bytes [start, end) as a name: UTF-8 as is, or, when the bytes are not valid UTF-8 (or hold `\x`), the reversible
+ * escape of kibana-plugin/common/escaped-names.ts, so distinct byte strings never collide. Short strings (comm) go
+ * through a JS loop; longer ones through Buffer#utf8Slice when u8 is a Buffer (the mmap consumer hands one over):
+ * measured ~2x faster than TextDecoder for 30-byte paths. The escape check is two native scans of the result.
  */
 function str(u8: Utf8Sliceable, start: number, end: number): string {
-  if (end - start >= 16 && u8.utf8Slice !== undefined) return u8.utf8Slice(start, end);
-  let s = '';
-  for (let i = start; i < end; i++) {
-    const c = u8[i]!;
-    if (c >= 0x80) return utf8.decode(u8.subarray(start, end));
-    s += String.fromCharCode(c);
+  let s: string;
+  if (end - start >= 16 && u8.utf8Slice !== undefined) s = u8.utf8Slice(start, end);
+  else {
+    s = '';
+    for (let i = start; i < end; i++) {
+      const c = u8[i]!;
+      if (c >= 0x80) return nameFromBytes(u8, start, end);
+      s += String.fromCharCode(c);
+    }
   }
-  return s;
+  return s.includes('\\x') || s.includes('\uFFFD') ? nameFromBytes(u8, start, end, s) : s;
 }
 
 /** NUL-terminated string within [start, start + max) */

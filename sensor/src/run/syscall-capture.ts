@@ -5,6 +5,7 @@ import { BootClock } from '../ebpf/clock.ts';
 import { startCapture, type Capture, type CaptureStats } from '../ebpf/capture.ts';
 import { loadSensor, type BpfSensor } from '../ebpf/loader.ts';
 import type { Logger } from '../log/logger.ts';
+import { markEscapedFields } from '../model/escaped-fields.ts';
 import { FdTable } from '../model/fd-table.ts';
 import type { HostIdentity } from '../model/host.ts';
 import { scanProcesses } from '../model/proc-scan.ts';
@@ -80,10 +81,11 @@ export class SyscallCapture {
     let seq = 0;
     for (const s of snapshots) {
       const info = this.processes.get(s.pid);
-      if (info) emit(this.builder.alreadyRunning(info, at, seq++));
+      if (info) emit(markEscapedFields(this.builder.alreadyRunning(info, at, seq++)));
     }
+    const emitMarked = (doc: EcsEvent): void => emit(markEscapedFields(doc));
     this.capture = startCapture(this.bpf, {
-      onRecord: (rec) => this.builder.handle(rec, emit),
+      onRecord: (rec) => this.builder.handle(rec, emitMarked),
       flushMs: ebpf.flush_interval * 1000,
       queueBytes: ebpf.queue_mb * 1024 * 1024,
       onDrainFailure: (reason) => log.error({ drain: 'inline', reason }, `the drain thread failed (${reason}): draining the ring on the capture thread`),

@@ -73,6 +73,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     file: { source_path: '/tmp/x.partial' },
     previous_user_id: '0',
     fd: 5,
+    escaped_fields: ['file.path'],
     cgroup_id: '4026531835',
     flow: { final: true, state: 'closed', history: 'ShADadFf', tcp_flags: ['SYN', 'ACK', 'FIN'], dns_resolved: true },
   },
