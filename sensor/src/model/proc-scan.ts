@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { nameOf, readlinkName, readNulSeparatedNames } from './proc-names.ts';
 
 /** What /proc tells about one process: enough to describe processes older than the sensor. */
 export interface ProcSnapshot {
@@ -40,26 +41,34 @@ function idsFromStatus(text: string, key: 'Uid' | 'Gid'): number {
   return line ? Number(line.split(/\s+/)[2] ?? -1) : -1; // the effective id
 }
 
+function readArgs(path: string): string[] {
+  try {
+    return readNulSeparatedNames(path);
+  } catch {
+    return [];
+  }
+}
+
 export function readProcess(pid: number, procRoot = '/proc'): ProcSnapshot | undefined {
   const base = `${procRoot}/${pid}`;
-  const stat = readOrUndefined(() => readFileSync(`${base}/stat`, 'utf8'));
+  // latin1 keeps one character per byte, so comm's bytes survive the parse and are decoded as a name after it.
+  const stat = readOrUndefined(() => readFileSync(`${base}/stat`, 'latin1'));
   if (!stat) return undefined; // gone already: a race with exit, not an error
   const parsed = parseStat(stat);
   if (!parsed) return undefined;
   const status = readOrUndefined(() => readFileSync(`${base}/status`, 'utf8')) ?? '';
-  const cmdline = readOrUndefined(() => readFileSync(`${base}/cmdline`, 'utf8')) ?? '';
-  const args = cmdline.length ? cmdline.replace(/\0$/, '').split('\0') : [];
-  const exe = readOrUndefined(() => readlinkSync(`${base}/exe`));
+  const args = readArgs(`${base}/cmdline`);
+  const exe = readOrUndefined(() => readlinkName(`${base}/exe`));
   return {
     pid,
     ppid: parsed.ppid,
-    name: parsed.name,
+    name: nameOf(Buffer.from(parsed.name, 'latin1')),
     executable: exe?.replace(/ \(deleted\)$/, ''),
     args,
     startTicks: parsed.startTicks,
     uid: idsFromStatus(status, 'Uid'),
     gid: idsFromStatus(status, 'Gid'),
-    cwd: readOrUndefined(() => readlinkSync(`${base}/cwd`)),
+    cwd: readOrUndefined(() => readlinkName(`${base}/cwd`)),
   };
 }
 

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkName } from './proc-names.ts';
 import { posix } from 'node:path';
 import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
 import type { ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
@@ -464,7 +464,7 @@ export class SyscallEventBuilder {
 
 function readCwd(tgid: number): string | undefined {
   try {
-    return readlinkSync(`/proc/${tgid}/cwd`);
+    return readlinkName(`/proc/${tgid}/cwd`);
   } catch {
     return undefined; // exited already: the path stays relative, which is still the truth we have
   }
@@ -472,7 +472,7 @@ function readCwd(tgid: number): string | undefined {
 
 function readExe(tgid: number): string | undefined {
   try {
-    return readlinkSync(`/proc/${tgid}/exe`).replace(/ \(deleted\)$/, '');
+    return readlinkName(`/proc/${tgid}/exe`).replace(/ \(deleted\)$/, '');
   } catch {
     return undefined;
   }
