@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
+import { nameDecoding } from '../sensor/src/ebpf/names.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
@@ -16,6 +17,7 @@ export const BENCHMARKS: Benchmark[] = [
   configLoad,
   localStoreWrite,
   pcapOffline,
+  nameDecoding,
   esBulkOutput,
   ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, syscallStormRead, syscallStormDistinct, liveCapture] : []),
   ...GRAPH_BENCHMARKS,

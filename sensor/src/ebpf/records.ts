@@ -325,6 +325,9 @@ function str(u8: Utf8Sliceable, start: number, end: number): string {
   return s.includes('\\x') || s.includes('\uFFFD') ? nameFromBytes(u8, start, end, s) : s;
 }
 
+/** The name decoder, for its benchmark (names.bench.ts). */
+export { str as decodeName };
+
 /** NUL-terminated string within [start, start + max) */
 function cstrAt(u8: Uint8Array, start: number, max: number): string {
   const limit = start + max;
