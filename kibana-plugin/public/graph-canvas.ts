@@ -60,7 +60,6 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
         { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E' } },
       ],
       layout: { name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 60, animate: false } as never,
-      wheelSensitivity: 0.3,
     });
     cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));
     cy.on('tap', (evt) => {

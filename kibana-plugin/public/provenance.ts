@@ -167,7 +167,7 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
               selectedNode ? h(NodeDetails, { node: selectedNode, onExpand: () => void expand(selectedNode) }) : h(EuiText, { size: 's' }, h('p', null, 'Click a node (or a row of the node table) for its details.')),
               h(EuiSpacer, { size: 's' }),
               h(EuiTitle, { size: 'xxs' }, h('h3', null, 'Summary')),
-              h('ol', { 'data-test-subj': 'provmonSummary', style: { fontSize: 12 } }, ...graph.summary.slice(0, 40).map((s, i) => h('li', { key: i }, `${s.at} ${s.text}${s.techniques?.length ? ` [${s.techniques.join(', ')}]` : ''}`))),
+              h('ol', { 'data-test-subj': 'provmonSummary', style: { fontSize: 12 } }, ...graph.summary.slice(0, 40).map((s, i) => h('li', { key: i }, `${s.at} ${s.text}`))),
             ),
           ),
           h(EuiSpacer, { size: 'm' }),
