@@ -8,6 +8,7 @@
  */
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
 import { BUILD_DIR, buildPlugin, zipName } from '../../../kibana-plugin/tooling/build.ts';
@@ -49,8 +50,22 @@ function cached(file: string, sources: string[], make: () => Promise<string>): P
   });
 }
 
+/**
+ * Older EUI lines load icons with a computed `require('./assets/' + path)`, which a bundle cannot resolve; Kibana's
+ * core fills EUI's icon cache up front for the same reason. Here every icon of the line's map is registered (an
+ * EUI whose map holds functions, not paths, needs nothing).
+ */
+function iconCacheStatements(target: KibanaTarget): string {
+  const dir = join(REPO, 'node_modules', target.vendor['@elastic/eui']!, 'lib', 'components', 'icon');
+  const map = createRequire(import.meta.url)(join(dir, 'icon_map.js')) as { typeToPathMap?: Record<string, unknown> };
+  const paths = Object.entries(map.typeToPathMap ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
+  if (paths.length === 0) return '';
+  const icons = paths.map(([name, path]) => `  ${JSON.stringify(name)}: require(${JSON.stringify(`@elastic/eui/lib/components/icon/assets/${path}`)}).icon,`);
+  return `require('@elastic/eui/lib/components/icon/icon').appendIconComponentCache({\n${icons.join('\n')}\n});\n`;
+}
+
 async function buildSharedDeps(target: KibanaTarget): Promise<string> {
-  const entry = `window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
+  const entry = `${iconCacheStatements(target)}window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
     .map(([mod, name]) => `  ${name}: require(${JSON.stringify(mod)}),`)
     .join('\n')}\n});`;
   const r = await build({
