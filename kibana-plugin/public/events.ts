@@ -3,7 +3,7 @@
  * and a click on a row that opens the provenance graph of that event.
  */
 import { EuiBasicTable, EuiButton, EuiCallOut, EuiFieldText, EuiFlexGroup, EuiFlexItem, EuiFormRow, EuiSelect, EuiSpacer, EuiText } from '@elastic/eui';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 import type { EventRow, EventsAnswer } from '../server/events-route.ts';
 import { compact, getJson } from './api.ts';
 import type { PageProps } from './app.ts';
@@ -30,10 +30,14 @@ export function EventsPage(props: PageProps): React.ReactElement {
   const [form, setForm] = useState<Record<string, string>>(url);
   const [data, setData] = useState<EventsAnswer | undefined>();
   const [loading, setLoading] = useState(false);
+  // Only the answer to the latest search is shown (a slow earlier one may arrive after it).
+  const latest = useRef(0);
   useEffect(() => {
     setForm(url);
     setLoading(true);
+    const seq = ++latest.current;
     void getJson<EventsAnswer>(core, '/api/provmon/events', compact(Object.fromEntries(PARAMS.map((k) => [k, url[k]]))), 'events').then((d) => {
+      if (seq !== latest.current) return;
       setData(d);
       setLoading(false);
     });
@@ -60,7 +64,7 @@ export function EventsPage(props: PageProps): React.ReactElement {
         ),
         h(EuiFlexItem, { grow: false }, h(EuiFormRow, { label: 'Order', display: 'rowCompressed' }, h(EuiSelect, { compressed: true, value: form.sort ?? 'desc', onChange: (e: { target: { value: string } }) => setForm({ ...form, sort: e.target.value }), options: [{ value: 'desc', text: 'newest first' }, { value: 'asc', text: 'oldest first' }] }))),
         h(EuiFlexItem, { grow: false }, h(EuiFormRow, { label: 'Page size', display: 'rowCompressed' }, h(EuiSelect, { compressed: true, value: form.size ?? '500', onChange: (e: { target: { value: string } }) => setForm({ ...form, size: e.target.value }), options: ['500', '1000', '2000', '5000'].map((v) => ({ value: v, text: v })) }))),
-        h(EuiFlexItem, { grow: false }, h(EuiButton, { type: 'submit', fill: true, size: 's', isLoading: loading, 'data-test-subj': 'provmonSearch' }, 'Search')),
+        h(EuiFlexItem, { grow: false }, h(EuiButton, { type: 'submit', fill: true, size: 's', 'data-test-subj': 'provmonSearch' }, loading ? 'Search (loading…)' : 'Search')),
       ),
     ),
     h(EuiSpacer, { size: 'm' }),

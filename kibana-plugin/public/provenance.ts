@@ -85,6 +85,8 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
   const [selected, setSelected] = useState<string | undefined>();
   const [png, setPng] = useState<string | undefined>();
   const cy = useRef<Core | undefined>(undefined);
+  // Only the answer to the latest request is shown (a slow earlier one may arrive after it).
+  const latest = useRef(0);
 
   useEffect(() => {
     setForm({ direction: 'backward', reduce: 'true', ...url });
@@ -94,8 +96,10 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
       return;
     }
     setLoading(true);
+    const seq = ++latest.current;
     const query = compact({ ...Object.fromEntries(FIELDS.map((f) => [f, url[f]])), reduce: url.reduce === 'false' ? 'false' : undefined });
     void getJson<Served>(core, '/api/provmon/graph', query, 'the graph').then((g) => {
+      if (seq !== latest.current) return;
       setGraph(g);
       setLoading(false);
     });
@@ -135,7 +139,7 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
         formRow('To', h(EuiFieldText, { value: form.to ?? '', onChange: set('to'), compressed: true, placeholder: 'now' })),
         formRow('Depth', h(EuiFieldNumber, { value: form.depth ?? '', onChange: set('depth'), compressed: true, min: 1, placeholder: '32', style: { width: 80 } })),
         formRow('Reduce', h(EuiSwitch, { label: 'on', checked: form.reduce !== 'false', onChange: (e: { target: { checked: boolean } }) => setForm({ ...form, reduce: e.target.checked ? 'true' : 'false' }), compressed: true })),
-        h(EuiFlexItem, { grow: false }, h(EuiButton, { type: 'submit', fill: true, size: 's', isLoading: loading, 'data-test-subj': 'provmonTrace' }, 'Trace')),
+        h(EuiFlexItem, { grow: false }, h(EuiButton, { type: 'submit', fill: true, size: 's', 'data-test-subj': 'provmonTrace' }, loading ? 'Trace (tracing…)' : 'Trace')),
       ),
     ),
     h(EuiSpacer, { size: 'm' }),

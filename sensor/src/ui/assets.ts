@@ -7,7 +7,7 @@
  * - Kibana's bundle loader and the core shim (browser/loader.ts, browser/core.ts).
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
@@ -100,10 +100,22 @@ async function buildBrowserModule(file: string, target: KibanaTarget): Promise<s
   return r.outputFiles[0]!.text;
 }
 
+/** Newest modification time of the plugin's sources (the zip is rebuilt when it is older). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
 /** The plugin bundle from the zip of that version: the bytes Kibana would load. */
 async function pluginBundle(target: KibanaTarget): Promise<string> {
   const zip = join(BUILD_DIR, zipName(target));
-  if (!existsSync(zip)) await buildPlugin();
+  const sources = Math.max(...['public', 'common', 'server', 'kibana.json', 'versions.ts'].map((p) => join(REPO, 'kibana-plugin', p)).map((p) => (statSync(p).isDirectory() ? newestSource(p) : statSync(p).mtimeMs)));
+  if (!existsSync(zip) || statSync(zip).mtimeMs < sources) await buildPlugin();
   const files = unzipSync(readFileSync(zip));
   const bundle = files[`kibana/${PLUGIN_ID}/target/public/${PLUGIN_ID}.plugin.js`];
   if (!bundle) throw new Error(`${zip} holds no target/public/${PLUGIN_ID}.plugin.js: rebuild it with npm run plugin:build`);

@@ -63,7 +63,7 @@ export async function walkThrough(browser: Browser, appUrl: string, chain: Chain
 
     // 4. The events app: filter by process and action, then click through to that event's graph.
     await page.click('[data-test-subj="provmonTab-events"]');
-    await page.waitForSelector('[data-test-subj="provmonFilter-process_name"]');
+    await page.waitForSelector('[data-test-subj="provmonEventsSummary"]', { timeout: 60_000 });
     await page.type('[data-test-subj="provmonFilter-process_name"]', chain.processName);
     await page.type('[data-test-subj="provmonFilter-action"]', chain.action);
     await page.type('[data-test-subj="provmonFilter-from"]', '2000-01-01');
