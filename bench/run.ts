@@ -5,6 +5,7 @@ import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
+import { uiRoutes1M } from './ui.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
 import { canRunKernelBenches, sensorPipeline, syscallStorm, syscallStormDistinct, syscallStormRead } from './sensor.bench.ts';
@@ -19,6 +20,7 @@ export const BENCHMARKS: Benchmark[] = [
   esBulkOutput,
   ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, syscallStormRead, syscallStormDistinct, liveCapture] : []),
   ...GRAPH_BENCHMARKS,
+  uiRoutes1M,
 ];
 
 if (import.meta.main) {
