@@ -41,7 +41,11 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
   useEffect(() => {
     if (!ref.current) return undefined;
     ensureDagre();
+    // Large graphs: labels appear only once zoomed in far enough to read them (drawing thousands of unreadable
+    // labels is most of the cost), and one device pixel per CSS pixel.
+    const large = props.nodes.length + props.edges.length > 600;
     const cy = cytoscape({
+      ...(large ? { pixelRatio: 1, hideEdgesOnViewport: true } : {}),
       container: ref.current,
       elements: [
         ...props.nodes.map((n) => ({
@@ -51,15 +55,16 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
         ...props.edges.map((e) => ({ data: { id: e.id, source: e.source, target: e.target, label: e.count > 1 ? `${e.kind} ×${e.count}` : e.kind }, classes: e.attack_path ? 'attack' : '' })),
       ],
       style: [
-        { selector: 'node', style: { label: 'data(label)', shape: 'data(kind)' as never, 'background-color': 'data(colour)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 3, width: 26, height: 18 } },
+        { selector: 'node', style: { label: 'data(label)', 'background-color': 'data(colour)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 3, width: 26, height: 18, 'min-zoomed-font-size': large ? 8 : 0 } },
         ...Object.entries(SHAPE).map(([kind, shape]) => ({ selector: `node[kind = "${kind}"]`, style: { shape: shape as never } })),
         { selector: 'node.poi', style: { 'border-width': 3, 'border-color': '#000' } },
         { selector: 'node.attack', style: { 'border-width': 2, 'border-color': '#BD271E' } },
         { selector: 'node:selected', style: { 'overlay-opacity': 0.2 } },
-        { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#69707D' } },
+        { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: large ? '' : 'data(label)', 'font-size': 7, color: '#69707D' } },
         { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E' } },
       ],
-      layout: { name: 'dagre', rankDir: 'LR', nodeSep: 14, rankSep: 60, animate: false } as never,
+      // longest-path ranking: network-simplex costs seconds on a thousand nodes and changes little in a provenance graph
+      layout: { name: 'dagre', rankDir: 'LR', ranker: 'longest-path', nodeSep: 14, rankSep: 60, animate: false } as never,
     });
     cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));
     cy.on('tap', (evt) => {

@@ -3,7 +3,6 @@
  * node details with expansion, the engine's summary, PNG export. The whole state is in the URL.
  */
 import {
-  EuiBasicTable,
   EuiButton,
   EuiCallOut,
   EuiDescriptionList,
@@ -28,6 +27,7 @@ import type { EntityAnswer } from '../server/entity-route.ts';
 import { compact, getJson } from './api.ts';
 import type { PageProps } from './app.ts';
 import { GraphCanvas, severityOf } from './graph-canvas.ts';
+import { PagedTable } from './paged-table.ts';
 import { pushState } from './url-state.ts';
 import { h } from './h.ts';
 
@@ -176,11 +176,11 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
           ),
           h(EuiSpacer, { size: 'm' }),
           h(EuiTitle, { size: 'xs' }, h('h2', null, 'Nodes')),
-          h(EuiBasicTable, {
+          h(PagedTable, {
             'data-test-subj': 'provmonNodeTable',
             tableCaption: 'Nodes of the graph',
             items: graph.nodes,
-            rowProps: (n: GraphNode) => ({ onClick: () => setSelected(n.id), 'data-test-subj': `provmonNodeRow` }),
+            rowProps: (n: GraphNode) => ({ onClick: () => setSelected(n.id), 'data-test-subj': 'provmonNodeRow' }),
             columns: [
               { field: 'kind', name: 'Kind', width: '90px' },
               { field: 'label', name: 'Node' },
@@ -191,7 +191,7 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
           }),
           h(EuiSpacer, { size: 'm' }),
           h(EuiTitle, { size: 'xs' }, h('h2', null, 'Edges')),
-          h(EuiBasicTable, {
+          h(PagedTable, {
             'data-test-subj': 'provmonEdgeTable',
             tableCaption: 'Edges of the graph',
             items: graph.edges,
