@@ -34,8 +34,13 @@ const PACKAGES = 7950;
 
 /** The engine's synthetic workload at ~1M events, written through LocalStore into a new temp directory. */
 export function writeMillionEventStore(prefix: string): { dir: string; workload: Workload } {
+  return writeSyntheticStore(prefix, PACKAGES);
+}
+
+/** The synthetic workload with `packages` packages (~126 events each), written through LocalStore. */
+export function writeSyntheticStore(prefix: string, packages: number): { dir: string; workload: Workload } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const workload = syntheticWorkload({ seed: 1, packages: PACKAGES, filesPerPackage: 25, requests: PACKAGES });
+  const workload = syntheticWorkload({ seed: 1, packages, filesPerPackage: 25, requests: packages });
   const store = new LocalStore({ dir });
   for (const e of workload.events) store.write(e);
   store.close();

@@ -28,6 +28,7 @@ import { compact, getJson } from './api.ts';
 import type { PageProps } from './app.ts';
 import { GraphCanvas, severityOf } from './graph-canvas.ts';
 import { PagedTable } from './paged-table.ts';
+import { ProcessFinder } from './process-finder.ts';
 import { pushState } from './url-state.ts';
 import { h } from './h.ts';
 
@@ -142,6 +143,12 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
         h(EuiFlexItem, { grow: false }, h(EuiButton, { type: 'submit', fill: true, size: 's', 'data-test-subj': 'provmonTrace' }, loading ? 'Trace (tracing…)' : 'Trace')),
       ),
     ),
+    h(EuiSpacer, { size: 's' }),
+    h(ProcessFinder, {
+      core,
+      window: { ...(form.from ? { from: form.from } : {}), ...(form.to ? { to: form.to } : {}) },
+      onPick: (poi: string) => pushState(history, '/provenance', { ...Object.fromEntries(FIELDS.map((f) => [f, form[f]])), poi }),
+    }),
     h(EuiSpacer, { size: 'm' }),
     !graph
       ? h(EuiText, { size: 's' }, h('p', null, url.poi ? (loading ? 'Tracing…' : 'No graph (see the message).') : 'Choose a point of interest, or open an event from the Events page.'))

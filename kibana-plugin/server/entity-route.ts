@@ -3,8 +3,7 @@
  * its events and its neighbours (the graph one step back and forward), for expanding a node in the app.
  */
 import type { EcsEvent } from '../common/ecs.ts';
-import { graphOn, matchedPoi, type GraphOutput } from '../common/graph/request.ts';
-import { checkedPoi } from '../common/graph/request.ts';
+import { checkedPoi, graphOn, matchedPoi, type GraphOutput } from '../common/graph/request.ts';
 import type { Poi } from '../common/graph/poi.ts';
 import type { EventQuery } from '../common/graph/source.ts';
 import { eventTarget } from '../common/search/filter.ts';
@@ -86,4 +85,3 @@ export const entityRoute = route({
   },
 });
 
-export { noQuery };

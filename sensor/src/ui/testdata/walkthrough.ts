@@ -88,7 +88,21 @@ export async function walkThrough(browser: Browser, appUrl: string, chain: Chain
     expect(fromEvent.some((r) => r.join(' ').includes(`${chain.processName}[`))).toBe(true);
     shots.push(await screenshot(page, `${name}-event-graph`));
 
-    // 5. A malformed point of interest: a toast naming the problem, and the app still there.
+    // 5. A process chosen by name (pids are reused: the matches are listed with their start, one is picked).
+    await page.type('[data-test-subj="provmonFindProcess"]', chain.processName);
+    await page.click('[data-test-subj="provmonFindProcessButton"]');
+    await page.waitForSelector('[data-test-subj="provmonFoundProcess"]', { timeout: 60_000 });
+    const found = await page.$eval('[data-test-subj="provmonFoundProcess"]', (e) => e.textContent ?? '');
+    expect(found.startsWith(`${chain.processName}[`)).toBe(true);
+    await page.click('[data-test-subj="provmonFoundProcess"]');
+    await page.waitForFunction(() => location.search.includes('poi=process%3A'), { timeout: 30_000 });
+    await page.waitForFunction(
+      (name) => [...document.querySelectorAll('[data-test-subj="provmonNodeTable"] tbody tr')].some((r) => (r.textContent ?? '').includes(`${name}[`)),
+      { timeout: 60_000 },
+      chain.processName,
+    );
+
+    // 6. A malformed point of interest: a toast naming the problem, and the app still there.
     await page.goto(`${appUrl}/provenance?poi=ip%3Anot-an-address`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('[data-test-subj="provmonToastDanger"]', { timeout: 30_000 });
     const toast = await page.$eval('[data-test-subj="provmonToastDanger"]', (e) => e.textContent ?? '');
@@ -97,7 +111,7 @@ export async function walkThrough(browser: Browser, appUrl: string, chain: Chain
     expect(await page.$('[data-test-subj="provmonTab-overview"]')).not.toBeNull();
     shots.push(await screenshot(page, `${name}-bad-poi`));
 
-    // 6. The landing page.
+    // 7. The landing page.
     await page.click('[data-test-subj="provmonTab-overview"]');
     await page.waitForSelector('[data-test-subj="provmonOverview"]');
     shots.push(await screenshot(page, `${name}-overview`));
