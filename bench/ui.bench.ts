@@ -40,7 +40,7 @@ function exfilPoi(): string {
 }
 
 export const uiRoutes1M: Benchmark = {
-  name: 'provmon ui routes and drawing over 1M events (local store)',
+  name: 'provmon ui routes over 1M events (local store)',
   unit: 'ms',
   better: 'lower',
   rounds: 3,
