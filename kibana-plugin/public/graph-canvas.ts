@@ -63,7 +63,7 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
         { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: large ? '' : 'data(label)', 'font-size': 7, color: '#69707D' } },
         { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E' } },
       ],
-      // longest-path ranking: network-simplex costs seconds on a thousand nodes and changes little in a provenance graph
+      // longest-path ranking: network simplex costs much on a thousand nodes and changes little in a provenance graph
       layout: { name: 'dagre', rankDir: 'LR', ranker: 'longest-path', nodeSep: 14, rankSep: 60, animate: false } as never,
     });
     cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));

@@ -15,7 +15,7 @@ export interface PagedTableProps<T> {
 }
 
 export function PagedTable<T>(props: PagedTableProps<T>): React.ReactElement {
-  const [page, setPage] = useState({ index: 0, size: 100 });
+  const [page, setPage] = useState({ index: 0, size: 25 });
   useEffect(() => setPage((p) => ({ ...p, index: 0 })), [props.items]);
   const start = page.index * page.size;
   return h(EuiBasicTable, {
@@ -24,7 +24,7 @@ export function PagedTable<T>(props: PagedTableProps<T>): React.ReactElement {
     items: props.items.slice(start, start + page.size),
     columns: props.columns,
     ...(props.rowProps ? { rowProps: props.rowProps } : {}),
-    pagination: { pageIndex: page.index, pageSize: page.size, totalItemCount: props.items.length, pageSizeOptions: [100, 500, 2000] },
+    pagination: { pageIndex: page.index, pageSize: page.size, totalItemCount: props.items.length, pageSizeOptions: [25, 100, 500] },
     onChange: ({ page: p }: { page?: { index: number; size: number } }) => p && setPage({ index: p.index, size: p.size }),
   });
 }

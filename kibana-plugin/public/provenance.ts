@@ -21,6 +21,7 @@ import {
 } from '@elastic/eui';
 import type { Core } from 'cytoscape';
 import React, { useEffect, useRef, useState } from 'react';
+import ReactDOM from 'react-dom';
 import type { GraphEdge, GraphNode } from '../common/graph/model.ts';
 import type { GraphOutput } from '../common/graph/request.ts';
 import type { EntityAnswer } from '../server/entity-route.ts';
@@ -101,8 +102,11 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
     const query = compact({ ...Object.fromEntries(FIELDS.map((f) => [f, url[f]])), reduce: url.reduce === 'false' ? 'false' : undefined });
     void getJson<Served>(core, '/api/provmon/graph', query, 'the graph').then((g) => {
       if (seq !== latest.current) return;
-      setGraph(g);
-      setLoading(false);
+      // One render for both (React 17 does not batch updates made in a promise callback).
+      ReactDOM.unstable_batchedUpdates(() => {
+        setGraph(g);
+        setLoading(false);
+      });
     });
   }, [search]);
 
