@@ -32,6 +32,21 @@ const ROOT = resolve(import.meta.dir, '..');
 /** ~126 events per package with these settings: 7 950 packages ≈ 1M events. */
 const PACKAGES = 7950;
 
+/** The engine's synthetic workload at ~1M events, written through LocalStore into a new temp directory. */
+export function writeMillionEventStore(prefix: string): { dir: string; workload: Workload } {
+  return writeSyntheticStore(prefix, PACKAGES);
+}
+
+/** The synthetic workload with `packages` packages (~126 events each), written through LocalStore. */
+export function writeSyntheticStore(prefix: string, packages: number): { dir: string; workload: Workload } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const workload = syntheticWorkload({ seed: 1, packages, filesPerPackage: 25, requests: packages });
+  const store = new LocalStore({ dir });
+  for (const e of workload.events) store.write(e);
+  store.close();
+  return { dir, workload };
+}
+
 let big: { dir: string; workload: Workload; source: LocalStoreSource; memory: MemorySource; files: string[] } | undefined;
 
 function chainIntact(g: ProvenanceGraph, w: Workload, direction: 'backward' | 'forward'): void {
@@ -87,11 +102,7 @@ export const graphTrace1M: Benchmark = {
   better: 'lower',
   rounds: 3,
   setup: async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'provmon-bench-graph-'));
-    const workload = syntheticWorkload({ seed: 1, packages: PACKAGES, filesPerPackage: 25, requests: PACKAGES });
-    const store = new LocalStore({ dir });
-    for (const e of workload.events) store.write(e);
-    store.close();
+    const { dir, workload } = writeMillionEventStore('provmon-bench-graph-');
     const source = LocalStoreSource.open(dir);
     const files = readdirSync(dir)
       .filter((f) => f.startsWith('forensic-events') && f.endsWith('.jsonl'))

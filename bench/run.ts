@@ -6,6 +6,7 @@ import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { nameDecoding } from '../sensor/src/ebpf/names.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
+import { uiDraw1000, uiRoutes1M } from './ui.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
 import { canRunKernelBenches, sensorPipeline, syscallStorm, syscallStormDistinct, syscallStormRead } from './sensor.bench.ts';
@@ -21,6 +22,8 @@ export const BENCHMARKS: Benchmark[] = [
   esBulkOutput,
   ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, syscallStormRead, syscallStormDistinct, liveCapture] : []),
   ...GRAPH_BENCHMARKS,
+  uiRoutes1M,
+  uiDraw1000,
 ];
 
 if (import.meta.main) {

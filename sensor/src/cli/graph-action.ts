@@ -12,7 +12,7 @@ import type { GraphFlags } from './graph.ts';
  * and the local store is events_dir, else the sensor's defaults (/var/monitoring/events, else ./data/events).
  * Reading needs no write access, so the paths are not checked the way `provmon run` checks them.
  */
-export function sourceSpec(flags: GraphFlags, config: Config): SourceSpec {
+export function sourceSpec(flags: Pick<GraphFlags, 'eventsDir' | 'es' | 'index'>, config: Config): SourceSpec {
   if (flags.eventsDir && flags.es) {
     throw new ProvmonError('--events-dir and --es name two sources; give one', { exitCode: 2 });
   }

@@ -7,6 +7,7 @@ import { registerDoctor } from './doctor.ts';
 import { registerGraph } from './graph.ts';
 import { registerRun } from './run.ts';
 import { registerSetup } from './setup.ts';
+import { registerUi } from './ui.ts';
 import { registerVersion } from './version.ts';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSetup(program);
   registerGraph(program);
   registerDoctor(program);
+  registerUi(program);
   registerVersion(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -5,10 +5,10 @@
  * how to find entity ids), an unreachable or refusing cluster.
  */
 import { errors, type Client } from '@elastic/elasticsearch';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
-import { parsePoi, poiToString, toDot, traceGraph, type Poi, type ProvenanceGraph, type Truncated } from '../../../kibana-plugin/common/graph/index.ts';
+import { poiToString, toDot, type Poi } from '../../../kibana-plugin/common/graph/index.ts';
+import { checkedPoi, graphOn, matchedPoi, POI_FORMS, truncationNotice, type GraphOutput } from '../../../kibana-plugin/common/graph/request.ts';
 import type { EventSource } from '../../../kibana-plugin/common/graph/source.ts';
 import { ProvmonError } from '../errors.ts';
 import { createClient, describeTarget, type EsConfig } from '../output/elasticsearch/client.ts';
@@ -53,11 +53,7 @@ interface OpenSource {
   close(): Promise<void>;
 }
 
-/** The graph as printed: the engine's document plus where it came from. */
-export interface GraphOutput extends ProvenanceGraph {
-  source: Record<string, string>;
-  window?: { from?: string; to?: string };
-}
+export type { GraphOutput };
 
 export async function runGraph(req: GraphRequest): Promise<{ text: string; graph: GraphOutput }> {
   const poi = checkPoi(req.poi);
@@ -75,33 +71,22 @@ export async function runGraph(req: GraphRequest): Promise<{ text: string; graph
             : 'check that sensors ship to this cluster (storage_type elasticsearch) and that --index matches their data streams',
       });
     }
-    const g = await guard(req.source, () =>
-      traceGraph(open.source, {
+    const graph = await guard(req.source, () =>
+      graphOn(open.source, open.descriptor, {
         poi,
         direction: req.direction,
         reduce: req.reduce,
         ...(req.from ? { from: req.from } : {}),
         ...(req.to ? { to: req.to } : {}),
-        ...(req.depth ? { maxDepth: req.depth } : {}),
+        ...(req.depth ? { depth: req.depth } : {}),
         ...(req.maxNodes ? { maxNodes: req.maxNodes } : {}),
         ...(req.maxEvents ? { maxEvents: req.maxEvents } : {}),
       }),
     );
-    if (g.stats.events === 0 || !g.nodes.some((n) => n.poi)) throw await nothingMatched(poi, req, open, info);
-    const cut = truncation(g.truncated, req);
-    if (cut) req.notice(`note: ${cut}`);
-    const graph: GraphOutput = {
-      poi: g.poi,
-      direction: g.direction,
-      source: open.descriptor,
-      ...(req.from || req.to ? { window: { ...(req.from ? { from: req.from } : {}), ...(req.to ? { to: req.to } : {}) } } : {}),
-      nodes: g.nodes,
-      edges: g.edges,
-      stats: g.stats,
-      summary: g.summary,
-      truncated: g.truncated,
-    };
-    const text = req.format === 'dot' ? toDot(g) : `${JSON.stringify(graph, null, req.pretty ? 2 : undefined)}\n`;
+    if (!matchedPoi(graph)) throw await nothingMatched(poi, req, open, info);
+    const cut = truncationNotice(graph.truncated, req, { depth: '--depth', maxNodes: '--max-nodes', maxEvents: '--max-events', window: '--from/--to' });
+    if (cut) req.notice(`note: ${cut}; "truncated" in the output says which`);
+    const text = req.format === 'dot' ? toDot(graph) : `${JSON.stringify(graph, null, req.pretty ? 2 : undefined)}\n`;
     return { text, graph };
   } finally {
     await open.close();
@@ -109,22 +94,17 @@ export async function runGraph(req: GraphRequest): Promise<{ text: string; graph
 }
 
 function checkPoi(text: string): Poi {
-  let poi: Poi;
   try {
-    poi = parsePoi(text);
+    return checkedPoi(text);
   } catch (error) {
-    throw new ProvmonError(`--poi: ${(error as Error).message}`, {
-      hint: 'process:<entity_id> | file:<absolute path> | ip:<ip>[:<port>] (IPv6 with a port: ip:[::1]:8080) | event:<event.id>',
+    const message = (error as Error).message;
+    throw new ProvmonError(message.includes('IP address') ? `--poi ${text}: ${message}` : `--poi: ${message}`, {
+      hint: message.includes('IP address')
+        ? 'graph endpoints are addresses as the kernel saw them (resolve names first, e.g. getent hosts <name>); IPv6 with a port: ip:[::1]:8080'
+        : POI_FORMS,
       exitCode: 2,
     });
   }
-  if (poi.kind === 'endpoint' && isIP(poi.ip) === 0) {
-    throw new ProvmonError(`--poi ${text}: ${JSON.stringify(poi.ip)} is not an IP address`, {
-      hint: 'graph endpoints are addresses as the kernel saw them (resolve names first, e.g. getent hosts <name>); IPv6 with a port: ip:[::1]:8080',
-      exitCode: 2,
-    });
-  }
-  return poi;
 }
 
 async function openSource(req: GraphRequest): Promise<OpenSource> {
@@ -244,15 +224,6 @@ async function nothingMatched(poi: Poi, req: GraphRequest, open: OpenSource, inf
 
 function lastSegment(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1).replace(/[^A-Za-z0-9_.-]/g, '.');
-}
-
-function truncation(t: Truncated, req: GraphRequest): string | undefined {
-  const parts: string[] = [];
-  if (t.depth) parts.push(`the depth bound (--depth ${req.depth ?? 32})`);
-  if (t.nodes) parts.push(`the node budget (--max-nodes ${req.maxNodes ?? 5000})`);
-  if (t.events) parts.push(`the event budget (--max-events ${req.maxEvents ?? 1_000_000})`);
-  if (t.window) parts.push('the time window (--from/--to): events outside it would have been followed');
-  return parts.length ? `the graph was cut by ${parts.join(', ')}; "truncated" in the output says which` : undefined;
 }
 
 const LINEAGE = ['fork', 'exec', 'already_running'];

@@ -1,0 +1,121 @@
+/**
+ * The Kibana server plugin: registers every route of routes.ts on `core.http.createRouter()` with plain-function
+ * validation (no @kbn/config-schema), `security.authz` set (mandatory from 9.1), public access (scripts and curl
+ * call them), and reads with the request user's Elasticsearch client (`asCurrentUser`), so Elasticsearch's own
+ * privileges on logs-provmon.*-* decide what a user sees.
+ *
+ * Kibana's types are not available here (no @kbn/* at build or run time): the few shapes used are declared below,
+ * as shared/reference/kibana-plugin.md §2 documents them.
+ */
+import { EsSearchSource, DEFAULT_INDEX } from '../common/graph/es-source.ts';
+import { clientPitSearch, esStoreInfo, type SearchClient } from '../common/search/es-store.ts';
+import { describeFailure } from './dispatch.ts';
+import type { ProvmonStore, RouteDefinition, Validator } from './http.ts';
+import { ROUTES } from './routes.ts';
+
+interface KibanaValidationResult {
+  ok(value: unknown): unknown;
+  badRequest(message: string, path?: string[]): unknown;
+}
+type KibanaValidateFn = (data: unknown, result: KibanaValidationResult) => unknown;
+
+interface KibanaResponseFactory {
+  ok(options: { body: unknown }): unknown;
+  customError(options: { statusCode: number; body: { message: string } }): unknown;
+}
+
+interface KibanaRequest {
+  query: unknown;
+  params: unknown;
+}
+
+interface KibanaContext {
+  core: Promise<{ elasticsearch: { client: { asCurrentUser: SearchClient } } }>;
+}
+
+type KibanaHandler = (context: KibanaContext, request: KibanaRequest, response: KibanaResponseFactory) => Promise<unknown>;
+
+export interface KibanaRouteConfig {
+  path: string;
+  validate: { query: KibanaValidateFn; params?: KibanaValidateFn };
+  security: { authz: { enabled: false; reason: string } | { requiredPrivileges: string[] } };
+  options: { access: 'public' | 'internal'; summary: string };
+}
+
+export interface KibanaRouter {
+  get(config: KibanaRouteConfig, handler: KibanaHandler): void;
+}
+
+export interface KibanaCoreSetup {
+  http: { createRouter(): KibanaRouter };
+}
+
+export interface KibanaInitializerContext {
+  logger: { get(...names: string[]): { info(message: string): void; warn(message: string): void } };
+}
+
+export const AUTHZ_REASON = "reads Elasticsearch as the requesting user (asCurrentUser): the user's index privileges on logs-provmon.*-* decide";
+
+function kibanaValidate(v: Validator<unknown>): KibanaValidateFn {
+  return (data, { ok, badRequest }) => {
+    const r = v(data);
+    return r.ok ? ok(r.value) : badRequest(r.message);
+  };
+}
+
+/** A store over the request user's client; the point in time it opens is closed after the request. */
+function requestStore(client: SearchClient, index: string): ProvmonStore & { close(): Promise<void> } {
+  const source = new EsSearchSource(clientPitSearch(client), { index });
+  return {
+    source,
+    where: `Elasticsearch (${index})`,
+    descriptor: { type: 'elasticsearch', index },
+    info: () => esStoreInfo(client, index),
+    close: () => source.close(),
+  };
+}
+
+export function registerRoutes(router: KibanaRouter, routes: readonly RouteDefinition[] = ROUTES, index = DEFAULT_INDEX): void {
+  for (const def of routes) {
+    router.get(
+      {
+        path: def.path,
+        validate: { query: kibanaValidate(def.validate.query), ...(def.validate.params ? { params: kibanaValidate(def.validate.params) } : {}) },
+        security: { authz: { enabled: false, reason: AUTHZ_REASON } },
+        options: { access: 'public', summary: def.summary },
+      },
+      async (context, request, response) => {
+        const core = await context.core;
+        const store = requestStore(core.elasticsearch.client.asCurrentUser, index);
+        try {
+          return response.ok({ body: await def.handler(store, { query: request.query, params: request.params }) });
+        } catch (error) {
+          const f = describeFailure(error);
+          return response.customError({ statusCode: f.status, body: { message: f.message } });
+        } finally {
+          await store.close().catch(() => undefined);
+        }
+      },
+    );
+  }
+}
+
+export class ProvmonServerPlugin {
+  private readonly log: ReturnType<KibanaInitializerContext['logger']['get']>;
+
+  constructor(context: KibanaInitializerContext) {
+    this.log = context.logger.get();
+  }
+
+  setup(core: KibanaCoreSetup): Record<string, never> {
+    registerRoutes(core.http.createRouter());
+    this.log.info(`provmon: ${ROUTES.length} routes registered (${ROUTES.map((r) => r.path).join(', ')})`);
+    return {};
+  }
+
+  start(): Record<string, never> {
+    return {};
+  }
+
+  stop(): void {}
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run plugin:build`: the Kibana plugin zip per supported Kibana version (versions.ts), in the layout
+ * `bin/kibana-plugin install` expects:
+ *
+ *   kibana/provmon/kibana.json                 kibanaVersion = that exact version
+ *   kibana/provmon/package.json
+ *   kibana/provmon/server/index.js             CommonJS, everything bundled, no @kbn/* at run time
+ *   kibana/provmon/target/public/provmon.plugin.js   one file: __kbnBundles__.define('plugin/provmon/public', …)
+ *   kibana/provmon/public/assets/provmon.svg
+ *
+ * The browser bundle is identical for every version (the plugin imports only externals every line shares); it is
+ * built once with esbuild, classic JSX-free React (createElement), no code splitting, no eval.
+ */
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { zipSync, strToU8 } from 'fflate';
+import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS, PLUGIN_ID, type KibanaTarget } from '../versions.ts';
+import { sharedDepsExternals } from './externals.ts';
+
+export const PLUGIN_ROOT = resolve(import.meta.dir, '..');
+export const REPO_ROOT = resolve(PLUGIN_ROOT, '..');
+export const BUILD_DIR = join(REPO_ROOT, 'build', 'kibana');
+
+/** Externals every supported line shares: the bundle may use only these. */
+function commonSharedDeps(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of PLUGIN_EXTERNALS) {
+    const globals = new Set(KIBANA_TARGETS.map((t) => t.sharedDeps[name]));
+    if (globals.size !== 1 || globals.has(undefined)) throw new Error(`${name} is not a shared dep of every supported Kibana line`);
+    out[name] = [...globals][0]!;
+  }
+  return out;
+}
+
+export async function buildBrowserBundle(): Promise<string> {
+  const entry = [
+    `import * as provmonPublic from ${JSON.stringify(join(PLUGIN_ROOT, 'public', 'index.ts'))};`,
+    // The one statement that runs on load: hand core the module (it calls plugin() when it boots).
+    `window.__kbnBundles__.define(${JSON.stringify(BUNDLE_KEY)}, function () { return provmonPublic; }, ${JSON.stringify(BUNDLE_KEY)});`,
+  ].join('\n');
+  const r = await build({
+    stdin: { contents: entry, resolveDir: PLUGIN_ROOT, loader: 'ts', sourcefile: 'provmon-entry.ts' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    splitting: false,
+    legalComments: 'none',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS)],
+    logLevel: 'silent',
+  });
+  return r.outputFiles[0]!.text;
+}
+
+export async function buildServer(): Promise<string> {
+  const r = await build({
+    entryPoints: [join(PLUGIN_ROOT, 'server', 'index.ts')],
+    bundle: true,
+    write: false,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  return r.outputFiles[0]!.text;
+}
+
+export function manifestFor(target: KibanaTarget): Record<string, unknown> {
+  const manifest = JSON.parse(readFileSync(join(PLUGIN_ROOT, 'kibana.json'), 'utf8')) as Record<string, unknown>;
+  return { ...manifest, kibanaVersion: target.kibanaVersion };
+}
+
+export function zipName(target: KibanaTarget): string {
+  return `${PLUGIN_ID}-${target.kibanaVersion}.zip`;
+}
+
+export interface BuiltPlugin {
+  browser: string;
+  server: string;
+  zips: { target: KibanaTarget; path: string }[];
+}
+
+export async function buildPlugin(outDir = BUILD_DIR): Promise<BuiltPlugin> {
+  const [browser, server] = await Promise.all([buildBrowserBundle(), buildServer()]);
+  mkdirSync(outDir, { recursive: true });
+  const icon = readFileSync(join(PLUGIN_ROOT, 'public', 'assets', 'provmon.svg'));
+  const zips: BuiltPlugin['zips'] = [];
+  for (const target of KIBANA_TARGETS) {
+    const manifest = manifestFor(target);
+    const base = `kibana/${PLUGIN_ID}`;
+    const files: Record<string, Uint8Array> = {
+      [`${base}/kibana.json`]: strToU8(`${JSON.stringify(manifest, null, 2)}\n`),
+      [`${base}/package.json`]: strToU8(`${JSON.stringify({ name: PLUGIN_ID, version: manifest.version, private: true, license: 'MIT' }, null, 2)}\n`),
+      [`${base}/server/index.js`]: strToU8(server),
+      [`${base}/target/public/${PLUGIN_ID}.plugin.js`]: strToU8(browser),
+      [`${base}/public/assets/provmon.svg`]: new Uint8Array(icon),
+    };
+    const path = join(outDir, zipName(target));
+    writeFileSync(path, zipSync(files, { level: 9, mtime: new Date('2026-01-01T00:00:00Z') }));
+    zips.push({ target, path });
+  }
+  // The unpacked bundle, for `provmon ui` (the same bytes as in every zip).
+  mkdirSync(join(outDir, 'target', 'public'), { recursive: true });
+  writeFileSync(join(outDir, 'target', 'public', `${PLUGIN_ID}.plugin.js`), browser);
+  return { browser, server, zips };
+}
+
+if (import.meta.main) {
+  const built = await buildPlugin();
+  for (const z of built.zips) process.stdout.write(`${z.path}\n`);
+  process.stdout.write(`browser bundle ${(built.browser.length / 1024).toFixed(0)} KiB, server ${(built.server.length / 1024).toFixed(0)} KiB\n`);
+}

@@ -1,0 +1,130 @@
+/**
+ * `npm run plugin:build` produces, per supported Kibana version, a zip that Kibana would install and load:
+ * validated by the rules of Kibana's installer, manifest parser and browser loader (validate-zip.ts), then the
+ * bundle is evaluated without a DOM (only the define call may happen at load) and the server module is
+ * required as CommonJS and asked to register its routes. No Kibana can run here: these are the contract checks.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
+import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS } from '../versions.ts';
+import { buildPlugin, type BuiltPlugin } from './build.ts';
+import { bundleProblems, manifestProblems, sharedDepsRead, validateZip } from './validate-zip.ts';
+
+let dir: string;
+let built: BuiltPlugin;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'provmon-plugin-build-'));
+  built = await buildPlugin(dir);
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the plugin zips', () => {
+  test('one zip per supported Kibana version, named provmon-<kibanaVersion>.zip', () => {
+    expect(built.zips.map((z) => z.path.slice(dir.length + 1)).sort()).toEqual(KIBANA_TARGETS.map((t) => `provmon-${t.kibanaVersion}.zip`).sort());
+  });
+
+  for (const target of KIBANA_TARGETS) {
+    test(`Kibana ${target.kibanaVersion}: the zip passes the installer, manifest and loader rules`, () => {
+      const z = built.zips.find((x) => x.target === target)!;
+      const report = validateZip(readFileSync(z.path), target);
+      expect(report.problems).toEqual([]);
+      expect(report.manifest!.kibanaVersion).toBe(target.kibanaVersion);
+      expect(report.entries).toContain('kibana/provmon/server/index.js');
+      expect(report.entries).toContain('kibana/provmon/target/public/provmon.plugin.js');
+      expect(report.entries.some((e) => e.startsWith('kibana/provmon/public/assets/'))).toBe(true);
+      // Only the externals the plugin declares, each one of that line's shared deps.
+      expect(sharedDepsRead(report.bundle!)).toEqual(PLUGIN_EXTERNALS.map((m) => target.sharedDeps[m]!).sort());
+    });
+  }
+
+  test('the validator refuses what Kibana refuses', () => {
+    const target = KIBANA_TARGETS[0]!;
+    const good = { id: 'provmon', version: '0.1.0', kibanaVersion: target.kibanaVersion, owner: { name: 'x' }, server: true, ui: true };
+    expect(manifestProblems(good, target.kibanaVersion)).toEqual([]);
+    expect(manifestProblems({ ...good, $schema: 'x' }, target.kibanaVersion).join()).toContain('unrecognized properties: $schema');
+    expect(manifestProblems({ ...good, kibanaVersion: '8.18.0' }, target.kibanaVersion).join()).toContain('incompatible with Kibana');
+    expect(manifestProblems({ ...good, id: 'prov-mon' }, target.kibanaVersion).join()).toContain('camelCase');
+    expect(manifestProblems({ ...good, owner: undefined }, target.kibanaVersion).join()).toContain('owner.name');
+    expect(manifestProblems({ ...good, server: false, ui: false }, target.kibanaVersion).join()).toContain('"server" and "ui"');
+    const define = `window.__kbnBundles__.define('${BUNDLE_KEY}', function(){return {}}, '${BUNDLE_KEY}');`;
+    expect(bundleProblems(define, target)).toEqual([]);
+    expect(bundleProblems(define + define, target).join()).toContain('exactly one');
+    expect(bundleProblems(`${define} eval("1")`, target).join()).toContain('eval');
+    expect(bundleProblems(`${define} new Function("return 1")`, target).join()).toContain('Function constructor');
+    expect(bundleProblems(`${define} require("react/jsx-runtime")`, target).join()).toContain('jsx-runtime');
+    expect(bundleProblems(`${define} window.__kbnSharedDeps__.KbnSomethingNew`, target).join()).toContain('does not provide');
+    // A zip whose files sit outside kibana/<id>/ and whose version is not locked.
+    const bad = zipSync({ 'kibana/provmon/kibana.json': strToU8(JSON.stringify({ ...good, kibanaVersion: 'kibana' })), 'provmon/x.js': strToU8('') });
+    const problems = validateZip(bad, target).problems.join('\n');
+    expect(problems).toContain('outside kibana/provmon/');
+    expect(problems).toContain('incompatible with Kibana');
+    expect(problems).toContain('target/public/provmon.plugin.js: missing');
+  });
+});
+
+describe('the browser bundle as Kibana loads it', () => {
+  test('loading runs only the define call; core gets a plugin whose setup registers the app provmon', () => {
+    const writes: string[] = [];
+    const defined: { key: string; fn: (k: string) => unknown; moduleKey: string }[] = [];
+    const sharedDeps = new Proxy({}, { get: (_, name) => ({ __shared: String(name) }) });
+    const globals: Record<string, unknown> = {
+      __kbnBundles__: { define: (key: string, fn: (k: string) => unknown, moduleKey: string) => defined.push({ key, fn, moduleKey }) },
+      __kbnSharedDeps__: sharedDeps,
+    };
+    // window/self/globalThis all point at the recording proxy; no document, no DOM at load time.
+    const win: Record<string, unknown> = new Proxy(globals, {
+      set(target, name, value) {
+        writes.push(String(name));
+        target[String(name)] = value;
+        return true;
+      },
+    });
+    globals.window = win;
+    globals.self = win;
+    runInNewContext(built.browser, win, { filename: 'provmon.plugin.js' });
+    expect(defined.map((d) => d.key)).toEqual([BUNDLE_KEY]);
+    expect(writes).toEqual([]);
+    const mod = defined[0]!.fn(defined[0]!.moduleKey) as { plugin: () => { setup(core: unknown): unknown; start(): unknown } };
+    expect(typeof mod.plugin).toBe('function');
+    const apps: { id: string; mount: unknown }[] = [];
+    const instance = mod.plugin();
+    instance.setup({ application: { register: (app: { id: string; mount: unknown }) => apps.push(app) }, getStartServices: async () => [] });
+    expect(instance.start()).toEqual({});
+    expect(apps.map((a) => a.id)).toEqual(['provmon']);
+    expect(typeof apps[0]!.mount).toBe('function');
+  });
+});
+
+describe('the server module as Kibana loads it', () => {
+  test('CommonJS plugin(); setup registers every route with authz, plain-function validation and public access', () => {
+    const file = join(dir, 'server-index.cjs');
+    const z = unzipSync(readFileSync(built.zips[0]!.path));
+    writeFileSync(file, strFromU8(z['kibana/provmon/server/index.js']!));
+    const mod = createRequire(import.meta.url)(file) as { plugin(ctx: unknown): { setup(core: unknown): unknown; start(): unknown } };
+    const routes: { config: Record<string, any>; handler: unknown }[] = [];
+    const logs: string[] = [];
+    const instance = mod.plugin({ logger: { get: () => ({ info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }) } });
+    instance.setup({ http: { createRouter: () => ({ get: (config: Record<string, any>, handler: unknown) => routes.push({ config, handler }) }) } });
+    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/graph', '/api/provmon/overview']);
+    for (const r of routes) {
+      expect(r.config.security.authz.enabled).toBe(false);
+      expect(r.config.security.authz.reason.length).toBeGreaterThan(10);
+      expect(r.config.options.access).toBe('public');
+      expect(typeof r.config.validate.query).toBe('function');
+      expect(typeof r.handler).toBe('function');
+    }
+    // Kibana calls validate(data, { ok, badRequest }); a bad value must come back as badRequest naming it.
+    const graph = routes.find((r) => r.config.path === '/api/provmon/graph')!;
+    const result = { ok: (v: unknown) => ({ ok: v }), badRequest: (m: string) => ({ bad: m }) };
+    expect(graph.config.validate.query({ poi: 'ip:nonsense:1' }, result).bad).toContain('poi');
+    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', depth: '0' }, result).bad).toContain('depth');
+    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9' }, result).ok.poi).toEqual({ kind: 'endpoint', ip: '127.0.0.1', port: 9 });
+    expect(logs.join()).toContain('4 routes registered');
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * What `provmon ui` serves to the browser, built once with esbuild and cached under build/kibana/ui/:
+ * - the plugin's exact bundle, read from the zip `npm run plugin:build` wrote for the chosen Kibana version
+ *   (built first when the zip is missing);
+ * - `__kbnSharedDeps__` for that Kibana line: React, ReactDOM, EUI, its theme, emotion, moment, lodash at the
+ *   line's versions (the npm aliases named in kibana-plugin/versions.ts);
+ * - Kibana's bundle loader and the core shim (browser/loader.ts, browser/core.ts).
+ */
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { BUILD_DIR, buildPlugin, zipName } from '../../../kibana-plugin/tooling/build.ts';
+import { sharedDepsExternals } from '../../../kibana-plugin/tooling/externals.ts';
+import { PLUGIN_ID, type KibanaTarget } from '../../../kibana-plugin/versions.ts';
+
+const HERE = import.meta.dir;
+const REPO = resolve(HERE, '../../..');
+
+export interface UiAssets {
+  target: KibanaTarget;
+  pluginVersion: string;
+  plugin: string;
+  sharedDeps: string;
+  loader: string;
+  core: string;
+  icon: string;
+}
+
+/** Shared libraries provided to the page, module → global (EUI's peers included). */
+const VENDORED: Record<string, string> = {
+  react: 'React',
+  'react-dom': 'ReactDom',
+  '@elastic/eui': 'ElasticEui',
+  '@elastic/eui-theme-borealis': 'ElasticEuiThemeBorealis',
+  '@emotion/react': 'EmotionReact',
+  '@emotion/cache': 'EmotionCache',
+  moment: 'Moment',
+  lodash: 'Lodash',
+};
+
+function cached(file: string, sources: string[], make: () => Promise<string>): Promise<string> {
+  const newest = Math.max(...sources.filter(existsSync).map((s) => statSync(s).mtimeMs));
+  if (existsSync(file) && statSync(file).mtimeMs >= newest) return Promise.resolve(readFileSync(file, 'utf8'));
+  return make().then((text) => {
+    mkdirSync(resolve(file, '..'), { recursive: true });
+    writeFileSync(file, text);
+    return text;
+  });
+}
+
+/**
+ * Older EUI lines load icons with a computed `require('./assets/' + path)`, which a bundle cannot resolve; Kibana's
+ * core fills EUI's icon cache up front for the same reason. Here every icon of the line's map is registered (an
+ * EUI whose map holds functions, not paths, needs nothing).
+ */
+function iconCacheStatements(target: KibanaTarget): string {
+  const dir = join(REPO, 'node_modules', target.vendor['@elastic/eui']!, 'lib', 'components', 'icon');
+  const map = createRequire(import.meta.url)(join(dir, 'icon_map.js')) as { typeToPathMap?: Record<string, unknown> };
+  const paths = Object.entries(map.typeToPathMap ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
+  if (paths.length === 0) return '';
+  const icons = paths.map(([name, path]) => `  ${JSON.stringify(name)}: require(${JSON.stringify(`@elastic/eui/lib/components/icon/assets/${path}`)}).icon,`);
+  return `require('@elastic/eui/lib/components/icon/icon').appendIconComponentCache({\n${icons.join('\n')}\n});\n`;
+}
+
+async function buildSharedDeps(target: KibanaTarget): Promise<string> {
+  const entry = `${iconCacheStatements(target)}window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
+    .map(([mod, name]) => `  ${name}: require(${JSON.stringify(mod)}),`)
+    .join('\n')}\n});`;
+  const r = await build({
+    stdin: { contents: entry, resolveDir: REPO, loader: 'js', sourcefile: `shared-deps-${target.line}.js` },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    legalComments: 'none',
+    alias: target.vendor,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    logLevel: 'silent',
+  });
+  return r.outputFiles[0]!.text;
+}
+
+async function buildBrowserModule(file: string, target: KibanaTarget): Promise<string> {
+  const r = await build({
+    entryPoints: [file],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    legalComments: 'none',
+    plugins: [sharedDepsExternals(target.sharedDeps, Object.keys(VENDORED))],
+    logLevel: 'silent',
+  });
+  return r.outputFiles[0]!.text;
+}
+
+/** Newest modification time of the plugin's sources (the zip is rebuilt when it is older). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The plugin bundle from the zip of that version: the bytes Kibana would load. */
+async function pluginBundle(target: KibanaTarget): Promise<string> {
+  const zip = join(BUILD_DIR, zipName(target));
+  const sources = Math.max(...['public', 'common', 'server', 'kibana.json', 'versions.ts'].map((p) => join(REPO, 'kibana-plugin', p)).map((p) => (statSync(p).isDirectory() ? newestSource(p) : statSync(p).mtimeMs)));
+  if (!existsSync(zip) || statSync(zip).mtimeMs < sources) await buildPlugin();
+  const files = unzipSync(readFileSync(zip));
+  const bundle = files[`kibana/${PLUGIN_ID}/target/public/${PLUGIN_ID}.plugin.js`];
+  if (!bundle) throw new Error(`${zip} holds no target/public/${PLUGIN_ID}.plugin.js: rebuild it with npm run plugin:build`);
+  return strFromU8(bundle);
+}
+
+export async function loadAssets(target: KibanaTarget): Promise<UiAssets> {
+  const dir = join(BUILD_DIR, 'ui');
+  const lock = join(REPO, 'package-lock.json');
+  const [plugin, sharedDeps, loader, core] = await Promise.all([
+    pluginBundle(target),
+    cached(join(dir, `shared-deps-${target.line}.js`), [lock, import.meta.path], () => buildSharedDeps(target)),
+    cached(join(dir, 'loader.js'), [join(HERE, 'browser/loader.ts')], () => buildBrowserModule(join(HERE, 'browser/loader.ts'), target)),
+    cached(join(dir, `core-${target.line}.js`), [lock, join(HERE, 'browser/core.ts')], () => buildBrowserModule(join(HERE, 'browser/core.ts'), target)),
+  ]);
+  const manifest = JSON.parse(readFileSync(join(REPO, 'kibana-plugin', 'kibana.json'), 'utf8')) as { version: string };
+  return { target, pluginVersion: manifest.version, plugin, sharedDeps, loader, core, icon: readFileSync(join(REPO, 'kibana-plugin/public/assets/provmon.svg'), 'utf8') };
+}
