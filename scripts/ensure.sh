@@ -13,7 +13,7 @@ say() { printf 'provmon ensure: %s\n' "$*" >&2; }
 die() { printf 'provmon ensure: error: %s\n' "$*" >&2; exit 1; }
 
 run_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool iproute2)
-test_pkgs=(strace tshark openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
+test_pkgs=(strace tshark auditd openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
 es_pkgs=(openjdk-17-jdk-headless maven unzip util-linux)
 
 case "$mode" in
