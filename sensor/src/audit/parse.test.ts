@@ -170,3 +170,31 @@ describe('audit events become the sensor documents', () => {
     expect(new Set(docs.map((d) => d.event.id)).size).toBe(2);
   });
 });
+
+describe('process identity across the order audit writes events in', () => {
+  test("a child's exec logged before its parent's clone keeps the child's image and entity id", async () => {
+    const T = '1764900100';
+    const lines = [
+      `type=SYSCALL msg=audit(${T}.010:20): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=1 ppid=500 pid=501 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="python3" exe="/usr/bin/python3.11" key="pm_exec"`,
+      `type=EXECVE msg=audit(${T}.010:20): argc=2 a0="python3" a1="c.py"`,
+      `type=SYSCALL msg=audit(${T}.011:21): arch=c000003e syscall=56 success=yes exit=501 a0=1200011 a1=0 a2=0 a3=0 items=0 ppid=400 pid=500 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="sh" exe="/usr/bin/dash" key="pm_proc"`,
+      `type=SYSCALL msg=audit(${T}.050:22): arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=2 a2=10 a3=0 items=0 ppid=500 pid=501 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="python3" exe="/usr/bin/python3.11" key="pm_net"`,
+      `type=SOCKADDR msg=audit(${T}.050:22): saddr=020000357F0000010000000000000000`,
+    ];
+    const { docs } = await parse([lines]);
+    expect(docs.map((d) => d.event.action)).toEqual(['exec', 'fork', 'connection_attempted']);
+    const [exec, fork, connect] = docs;
+    expect(fork!.process!.entity_id).toBe(exec!.process!.entity_id);
+    expect(connect!.process!.entity_id).toBe(exec!.process!.entity_id);
+    expect(connect!.process!.executable).toBe('/usr/bin/python3.11');
+    expect(connect!.process!.args).toEqual(['python3', 'c.py']);
+    expect(connect!.process!.parent!.pid).toBe(500);
+  });
+
+  test('a clone with CLONE_THREAD is a thread, not a process', async () => {
+    const line = `type=SYSCALL msg=audit(1764900100.011:21): arch=c000003e syscall=56 success=yes exit=777 a0=3d0f00 a1=0 a2=0 a3=0 items=0 ppid=400 pid=500 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm="java" exe="/usr/bin/java" key="pm_proc"`;
+    const { docs, stats } = await parse([[line]]);
+    expect(docs).toHaveLength(0);
+    expect(stats.conversion.threads).toBe(1);
+  });
+});

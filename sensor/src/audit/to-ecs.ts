@@ -132,6 +132,11 @@ export class AuditConverter {
     const ses = d.syscallFields.ses;
     if (ses !== undefined && ses !== UNSET) audit.session = ses;
     for (const rec of records) {
+      // The child often execs before the parent's clone returns, so its exec is logged first: the fork must then
+      // keep the child's identity and its new image instead of resetting it to a copy of the parent.
+      const child = rec.kind === 'fork' && rec.childTgid > 0 ? this.processes.get(rec.childTgid) : undefined;
+      const earlier = child && child.ppid === rec.tgid ? { ...child } : undefined;
+      if (earlier && rec.kind === 'fork') rec.childStartNs = ticksToNs(earlier.startTicks);
       this.builder.handle(rec, (doc) => {
         // the serial keeps two events of one millisecond apart (the builder's id assumes a nanosecond clock)
         doc.event.id = `${this.idPrefix}-a${event.timeMs.toString(36)}-${event.serial.toString(36)}-${doc.event.id.slice(doc.event.id.lastIndexOf('-') + 1)}`;
@@ -140,6 +145,10 @@ export class AuditConverter {
         this.stats.documents += 1;
         emit(doc);
       });
+      if (earlier) {
+        const now = this.processes.get(earlier.pid);
+        if (now) Object.assign(now, { name: earlier.name, executable: earlier.executable, args: earlier.args, uid: earlier.uid, gid: earlier.gid });
+      }
     }
   }
 
@@ -177,7 +186,7 @@ export class AuditConverter {
       }
     }
     paths.sort((x, y) => x.item - y.item);
-    const startMs = this.startOf(pid, ppid, event.timeMs, comm, exe, proctitle, f);
+    const startTicks = this.startOf(pid, ppid, event.timeMs, comm, exe, proctitle, f);
     const header: RecordHeader = {
       recordFlags: 0,
       tsNs: event.timeMs * 1e6,
@@ -189,7 +198,7 @@ export class AuditConverter {
       euid: intValue(f.euid) ?? intValue(f.uid) ?? -1,
       egid: intValue(f.egid) ?? intValue(f.gid) ?? -1,
       cgroupId: 0,
-      startNs: startMs * 1e6,
+      startNs: ticksToNs(startTicks),
       ret: exit ?? (f.success === 'no' ? -1 : 0),
       comm,
     };
@@ -208,7 +217,7 @@ export class AuditConverter {
   }
 
   /**
-   * The start time of pid (ms): known from the table, else its fork (births), else now (the documented rule). An
+   * The start time of pid (ticks): known from the table, else its fork (births), else now (the documented rule). An
    * unknown process is entered into the table here so every document of it carries the same entity id; its
    * parent, when unknown as well, gets a placeholder that later records of the parent complete.
    */
@@ -221,7 +230,7 @@ export class AuditConverter {
         known.ppid = ppid;
         known.parentEntityId = this.ensureParent(ppid, atMs);
       }
-      return (known.startTicks * NS_PER_TICK) / 1e6;
+      return known.startTicks;
     }
     const birth = this.births.get(pid);
     if (birth) this.births.delete(pid);
@@ -242,7 +251,7 @@ export class AuditConverter {
     );
     if (!info.executable) info.executable = undefined;
     info.parentEntityId = parentId;
-    return Math.floor(startMs / 10) * 10;
+    return info.startTicks;
   }
 
   private ensureParent(ppid: number, atMs: number): string | undefined {
@@ -283,10 +292,10 @@ export class AuditConverter {
         if (d.name === 'clone3') {
           // clone3's flags sit in a struct the log does not show: a thread cannot be told from a process, so the
           // child becomes a process only if a record of its own shows up (with this start time and parent)
-          this.remember(child, h.tsNs / 1e6, h.tgid);
+          this.remember(child, Math.round(h.tsNs / 1e6), h.tgid);
           return [];
         }
-        return [this.fork(h, child, h.tsNs, d.name)];
+        return [this.fork(h, child, Math.round(h.tsNs / 1e6), d.name)];
       }
       case 'exit_group':
         return [{ ...h, kind: 'exit', status: ((a0 ?? 0) & 0xff) << 8, exitCode: (a0 ?? 0) & 0xff, signal: 0, coreDumped: false }];
@@ -376,8 +385,8 @@ export class AuditConverter {
     if (this.births.size > 65_536) this.births.delete(this.births.keys().next().value!);
   }
 
-  private fork(h: RecordHeader, child: number, childStartNs: number, via: string): ForkRecord {
-    return { ...h, kind: 'fork', childPid: child, childTgid: child, cloneFlags: 0, childStartNs: Math.floor(childStartNs / 1e7) * 1e7, via: via as ForkRecord['via'] };
+  private fork(h: RecordHeader, child: number, childStartMs: number, via: string): ForkRecord {
+    return { ...h, kind: 'fork', childPid: child, childTgid: child, cloneFlags: 0, childStartNs: childStartMs ? ticksToNs(Math.floor(childStartMs / 10)) : 0, via: via as ForkRecord['via'] };
   }
 
   private file(h: RecordHeader, kind: FileKind, path: string, flags: number, mode: number): FileRecord {
@@ -420,6 +429,14 @@ export class AuditConverter {
   builderStats(): Record<string, number> {
     return { ...this.builder.stats, process_evicted: this.processes.evicted, fd_evicted: this.fds.evicted };
   }
+}
+
+/**
+ * Ticks as the nanosecond value the builder turns back into ticks (ticksFromBootNs floors): half a tick in, so
+ * float rounding of epoch-sized nanoseconds can never land in the tick before.
+ */
+function ticksToNs(ticks: number): number {
+  return (ticks + 0.5) * NS_PER_TICK;
 }
 
 /** EXECVE: argc=N a0="ls" a1=2D6C …; a long argument arrives split as aN_len=… aN[0]=… aN[1]=… (maybe across records). */

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, ProvmonError } from '../errors.ts';
 import { maskUrlCredentials } from '../secrets.ts';
 import { PROVMON_VERSION } from '../version.ts';
+import { registerAnalyze } from './analyze.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerGraph } from './graph.ts';
 import { registerRun } from './run.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerSetup(program);
   registerGraph(program);
+  registerAnalyze(program);
   registerDoctor(program);
   registerUi(program);
   registerVersion(program);
