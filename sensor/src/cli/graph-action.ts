@@ -34,7 +34,7 @@ export async function graphAction(flags: GraphFlags): Promise<void> {
   });
   const source = sourceSpec(flags, loaded.config);
   const { runGraph } = await import('../graph/cli.ts');
-  const { text } = await runGraph({
+  const { text, graph } = await runGraph({
     poi: flags.poi,
     direction: flags.direction,
     ...(flags.from ? { from: flags.from } : {}),
@@ -48,5 +48,13 @@ export async function graphAction(flags: GraphFlags): Promise<void> {
     source,
     notice: (message) => log.warn(message),
   });
-  await new Promise<void>((done, fail) => process.stdout.write(text, (error) => (error ? fail(error) : done())));
+  let out = text;
+  if (flags.narrate) {
+    const { narrate, formatNarrative } = await import('../../../kibana-plugin/common/graph/narrative.ts');
+    const n = loaded.config.narrative;
+    const narrative = await narrate(graph, n.url ? { url: n.url, api: n.api, model: n.model, timeoutMs: n.timeout_s * 1000, ...(n.api_key ? { apiKey: n.api_key } : {}) } : undefined);
+    if (narrative.source === 'summary' && n.url) log.warn({ reason: narrative.reason }, 'the narrative endpoint gave no answer; printing the deterministic summary');
+    out = formatNarrative(narrative);
+  }
+  await new Promise<void>((done, fail) => process.stdout.write(out, (error) => (error ? fail(error) : done())));
 }

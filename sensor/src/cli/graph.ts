@@ -15,6 +15,7 @@ export interface GraphFlags extends ConfigFlags {
   eventsDir?: string;
   es?: string;
   index?: string;
+  narrate?: boolean;
 }
 
 /** process:<entity_id> | file:<path> | ip:<ip>[:<port>] | event:<id>: the kind is checked here, the rest by the action. */
@@ -64,6 +65,10 @@ export function registerGraph(program: Command): void {
     .option('--events-dir <dir>', 'read the local store in this directory (default: config events_dir, else /var/monitoring/events, else ./data/events)')
     .option('--es <url>', 'read the logs-provmon.*-* data streams of this Elasticsearch instead; auth and TLS from es_config (es_user/es_password or api_key, ca_file)')
     .option('--index <pattern>', 'with --es: the data streams to read (default logs-provmon.*-*)')
+    .option(
+      '--narrate',
+      'print the attack narrative instead of the graph: the engine\'s deterministic summary, and a model\'s telling of the reduced graph and its findings when narrative.url/model name an Ollama- or OpenAI-compatible endpoint (secrets in arguments masked, no file contents sent)',
+    )
     .addHelpText(
       'after',
       '\nWithout --events-dir or --es, the source follows the configuration: storage_type elasticsearch reads es_config, otherwise the local store.\n' +

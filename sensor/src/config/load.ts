@@ -293,5 +293,6 @@ export function redactConfig(config: Config): Config {
   if (copy.es_config.es_password) copy.es_config.es_password = '(redacted)';
   if (copy.es_config.api_key) copy.es_config.api_key = '(redacted)';
   copy.es_config.hosts = copy.es_config.hosts.map(maskUrlCredentials);
+  if (copy.narrative.api_key) copy.narrative.api_key = '(redacted)';
   return copy;
 }

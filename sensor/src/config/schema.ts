@@ -194,6 +194,19 @@ export const PcapConfigSchema = z.strictObject({
 });
 
 
+export const NarrativeConfigSchema = z
+  .strictObject({
+    url: z
+      .union([z.literal(''), z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })])
+      .default('')
+      .describe('provmon: base URL of an Ollama- or OpenAI-compatible endpoint for `provmon graph --narrate` (empty: no model; the deterministic summary is the narrative)'),
+    api: z.enum(['ollama', 'openai'], { error: '"ollama" or "openai"' }).default('ollama').describe('provmon: wire format of narrative.url (/api/chat or /v1/chat/completions)'),
+    model: z.string().default('').describe('provmon: model name sent to the endpoint'),
+    timeout_s: seconds('narrative request timeout').default(60).describe('provmon: give up on the endpoint after this long (the deterministic summary stands)'),
+    api_key: z.string().default('').describe('provmon: bearer token for an OpenAI-compatible endpoint. Prefer PROVMON_NARRATIVE__API_KEY'),
+  })
+  .describe('provmon: the attack narrative (graph --narrate): only the reduced graph and its findings are sent, never file contents, with secrets in arguments masked');
+
 export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
@@ -216,6 +229,7 @@ export const ConfigSchema = z
     es_config: EsConfigSchema.prefault({}),
     ebpf_config: EbpfConfigSchema.prefault({}),
     pcap_config: PcapConfigSchema.prefault({}),
+    narrative: NarrativeConfigSchema.prefault({}),
   })
   .describe('provmon configuration');
 
