@@ -5,6 +5,7 @@ import { maskUrlCredentials } from '../secrets.ts';
 import { PROVMON_VERSION } from '../version.ts';
 import { registerAnalyze } from './analyze.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerGenerateActivity } from './generate-activity.ts';
 import { registerGraph } from './graph.ts';
 import { registerRun } from './run.ts';
 import { registerSetup } from './setup.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSetup(program);
   registerGraph(program);
   registerAnalyze(program);
+  registerGenerateActivity(program);
   registerDoctor(program);
   registerUi(program);
   registerVersion(program);
