@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark the project has and prints medians and ratios against same-run baselines. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { analyzeEndToEnd, auditParse } from './analyze.bench.ts';
 import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
@@ -24,6 +25,8 @@ export const BENCHMARKS: Benchmark[] = [
   ...GRAPH_BENCHMARKS,
   uiRoutes1M,
   uiDraw1000,
+  auditParse,
+  analyzeEndToEnd,
 ];
 
 if (import.meta.main) {

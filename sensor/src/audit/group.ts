@@ -40,8 +40,10 @@ const STANDALONE = /^(USER_|CRED_|SERVICE_|DAEMON_|ANOM_LOGIN|LOGIN$|SYSTEM_|VIR
 export class EventGrouper {
   readonly stats: GroupStats = { events: 0, without_eoe: 0, closed_by_bound: 0, records_over_bound: 0, late_records: 0 };
   private readonly open = new Map<string, AuditEvent>();
-  /** keys of recently closed events, to tell a late record from a new event (bounded ring) */
+  /** keys of recently closed events, to tell a late record from a new event: a set bounded by a ring of its keys */
   private readonly closed = new Set<string>();
+  private readonly closedRing: string[] = [];
+  private closedHead = 0;
   private readonly windowMs: number;
   private readonly maxOpen: number;
   private readonly maxRecords: number;
@@ -112,8 +114,14 @@ export class EventGrouper {
   }
 
   private emit(key: string, event: AuditEvent): void {
+    // a ring, not the set's own order: deleting from the front of a Set leaves holes its iterator must skip
+    if (this.closedRing.length < this.maxOpen) this.closedRing.push(key);
+    else {
+      this.closed.delete(this.closedRing[this.closedHead]!);
+      this.closedRing[this.closedHead] = key;
+      this.closedHead = (this.closedHead + 1) % this.maxOpen;
+    }
     this.closed.add(key);
-    if (this.closed.size > this.maxOpen) this.closed.delete(this.closed.values().next().value!);
     this.stats.events += 1;
     this.onEvent(event);
   }
