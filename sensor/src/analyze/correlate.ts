@@ -110,7 +110,7 @@ export class FlowCorrelator {
   private readonly byLocalPort = new TimeIndex();
   private readonly network = new TimeIndex();
   private readonly execs = new TimeIndex();
-  private readonly order: { key: string; index: TimeIndex; o: Observation }[] = [];
+  private readonly order: { places: [string, TimeIndex][]; o: Observation }[] = [];
   private orderHead = 0;
   /** one decision per flow: later reports of the same flow reuse it */
   private readonly decided = new Map<string, { process?: EcsProcessRef; responder?: EcsProcessRef; attribution?: Attribution }>();
@@ -128,13 +128,16 @@ export class FlowCorrelator {
     const action = doc.event.action;
     if (doc.event.outcome === 'failure') return;
     const o: Observation = { atMs: Date.parse(doc['@timestamp']), action, eventId: doc.event.id, at: doc['@timestamp'], process: ref(p) };
-    if (action === 'exec') return this.put('exec', this.execs, o);
-    if (!NETWORK_ACTIONS.has(action)) return;
-    this.put('any', this.network, o);
-    if (action === 'connection_attempted' && doc.destination?.ip) this.put(endpoint(doc.destination.ip, doc.destination.port), this.byDestination, o);
-    else if (action === 'send' && doc.destination?.ip) this.put(endpoint(doc.destination.ip, doc.destination.port), this.bySendDestination, o);
-    else if (action === 'connection_accepted' && doc.source?.ip) this.put(endpoint(doc.source.ip, doc.source.port), this.byPeer, o);
-    else if (action === 'bind' && doc.source?.port) this.put(String(doc.source.port), this.byLocalPort, o);
+    const places: [string, TimeIndex][] = [];
+    if (action === 'exec') places.push(['exec', this.execs]);
+    else if (NETWORK_ACTIONS.has(action)) {
+      places.push(['any', this.network]);
+      if (action === 'connection_attempted' && doc.destination?.ip) places.push([endpoint(doc.destination.ip, doc.destination.port), this.byDestination]);
+      else if (action === 'send' && doc.destination?.ip) places.push([endpoint(doc.destination.ip, doc.destination.port), this.bySendDestination]);
+      else if (action === 'connection_accepted' && doc.source?.ip) places.push([endpoint(doc.source.ip, doc.source.port), this.byPeer]);
+      else if (action === 'bind' && doc.source?.port) places.push([String(doc.source.port), this.byLocalPort]);
+    }
+    if (places.length) this.put(places, o);
   }
 
   /** Call once between the audit logs and the capture. */
@@ -208,14 +211,14 @@ export class FlowCorrelator {
     });
   }
 
-  private put(key: string, index: TimeIndex, o: Observation): void {
-    index.add(key, o);
-    this.order.push({ key, index, o });
+  private put(places: [string, TimeIndex][], o: Observation): void {
+    for (const [key, index] of places) index.add(key, o);
+    this.order.push({ places, o });
     if (this.order.length - this.orderHead > this.maxObservations) {
-      // Bounded: the oldest observation goes (the cost is linear in its list; lists are per endpoint and short)
+      // Bounded: the oldest observation goes (the cost is linear in its lists; lists are per endpoint and short)
       const old = this.order[this.orderHead]!;
       this.orderHead += 1;
-      old.index.remove(old.key, old.o);
+      for (const [key, index] of old.places) index.remove(key, old.o);
       this.stats.observations_evicted += 1;
       if (this.orderHead > 65_536 && this.orderHead * 2 > this.order.length) {
         this.order.splice(0, this.orderHead);
