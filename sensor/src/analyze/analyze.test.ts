@@ -55,6 +55,7 @@ describe('offline analysis inputs', () => {
     await rejects({ pcap: { path: notes }, audit: [], sink: new MemorySink(), namespace: 'x', toleranceMs: 2000 }, /is not a pcap or pcapng capture/);
     await rejects({ audit: [{ path: join(dir, 'missing.log') }], sink: new MemorySink(), namespace: 'x', toleranceMs: 2000 }, /cannot read audit log .*ENOENT/);
     await rejects({ audit: [], sink: new MemorySink(), namespace: 'x', toleranceMs: 2000 }, /nothing to analyze/);
+    await rejects({ pcap: { name: 'upload.bin', bytes: new TextEncoder().encode('PK\x03\x04 a zip') }, audit: [{ path: audit }], sink: new MemorySink(), namespace: 'x', toleranceMs: 2000 }, /upload\.bin is not a pcap or pcapng capture/);
   });
 
   test('rotated logs given newest first are read oldest first; host from --host-name; flows of a capture are all listed', async () => {
@@ -72,5 +73,17 @@ describe('offline analysis inputs', () => {
     expect(summary.correlation.unattributed).toBe(summary.correlation.flows);
     expect(summary.unattributed.length).toBe(summary.correlation.flows);
     expect(sink.docs.every((d) => d.data_stream.namespace === 'case7' && d.host.name === 'victim')).toBe(true);
+  });
+
+  test('uploaded bytes and streamed chunks (the Offline analysis page) give the documents the paths give', async () => {
+    const fromPaths = new MemorySink();
+    await analyzeCase({ pcap: { path: pcapng }, audit: [{ path: audit }], sink: fromPaths, namespace: 'u', hostName: 'h', toleranceMs: 2000 });
+    const fromUpload = new MemorySink();
+    const bytes = readFileSync(audit);
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      for (let o = 0; o < bytes.length; o += 100) yield bytes.subarray(o, o + 100);
+    }
+    await analyzeCase({ pcap: { name: 'upload.pcapng', bytes: readFileSync(pcapng) }, audit: [{ name: 'upload.log', chunks: stream() }], sink: fromUpload, namespace: 'u', hostName: 'h', toleranceMs: 2000 });
+    expect(fromUpload.docs.map((d) => d.event.id)).toEqual(fromPaths.docs.map((d) => d.event.id));
   });
 });

@@ -100,11 +100,12 @@ function openable(path: string, what: string, flag: string): number {
 /** Checks paths before anything is written: each must exist and be what its flag says. Returns the audit order. */
 function checkInputs(o: AnalyzeOptions): { audit: AuditInput[]; totalAuditBytes: number; node?: string } {
   if (!o.pcap && o.audit.length === 0) throw new ProvmonError('nothing to analyze: give --pcap, --audit-log, or both', { exitCode: 2 });
-  if (o.pcap && 'path' in o.pcap) {
-    openable(o.pcap.path, 'capture file', '--pcap');
-    const kind = sniffInput(head(o.pcap.path));
-    if (kind === 'audit') throw new ProvmonError(`${o.pcap.path} is an audit log, not a capture`, { hint: 'give it with --audit-log', exitCode: 2 });
-    if (kind === 'unknown') throw new ProvmonError(`${o.pcap.path} is not a pcap or pcapng capture`, { hint: 'give a capture written by tcpdump, dumpcap, tshark or provmon (gunzip it first if compressed)', exitCode: 2 });
+  if (o.pcap) {
+    const name = 'path' in o.pcap ? o.pcap.path : o.pcap.name;
+    if ('path' in o.pcap) openable(o.pcap.path, 'capture file', '--pcap');
+    const kind = sniffInput('path' in o.pcap ? head(o.pcap.path) : o.pcap.bytes.subarray(0, 64 * 1024));
+    if (kind === 'audit') throw new ProvmonError(`${name} is an audit log, not a capture`, { hint: 'give it with --audit-log', exitCode: 2 });
+    if (kind === 'unknown') throw new ProvmonError(`${name} is not a pcap or pcapng capture`, { hint: 'give a capture written by tcpdump, dumpcap, tshark or provmon (gunzip it first if compressed)', exitCode: 2 });
   }
   let total = 0;
   let node: string | undefined;
