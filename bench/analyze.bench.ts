@@ -77,7 +77,8 @@ export const analyzeEndToEnd: Benchmark = {
   name: 'analyze end to end',
   unit: 's',
   better: 'lower',
-  rounds: 2,
+  // one round: at the issue's size a round takes minutes (the warm-up run of the baseline comes on top)
+  rounds: 1,
   note: `${ANALYZE_SIZE} packets (the bench capture: replayed real loopback traffic, many concurrent flows) and ${ANALYZE_SIZE} audit records into a fresh local store each time`,
   setup: () => {
     work = mkdtempSync(join(tmpdir(), 'provmon-bench-analyze-'));
@@ -126,7 +127,7 @@ export const analyzeEndToEnd: Benchmark = {
         await sink.close();
         const s = (Bun.nanoseconds() - start) / 1e9;
         if (summary.correlation.flows === 0) throw new Error('no flows');
-        process.stderr.write(`  analyze: ${summary.pcap?.packets} packets, ${summary.audit?.stats.records} records, ${summary.correlation.attributed}/${summary.correlation.flows} flows attributed, peak RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB\n`);
+        process.stderr.write(`  analyze: ${s.toFixed(1)} s, ${summary.pcap?.packets} packets, ${summary.audit?.stats.records} records, ${summary.correlation.attributed}/${summary.correlation.flows} flows attributed, peak RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB\n`);
         rmSync(dir, { recursive: true, force: true });
         return s;
       },
