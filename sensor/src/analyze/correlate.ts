@@ -54,16 +54,21 @@ export interface UnattributedFlow {
   destination: string;
   transport: string;
   bytes: number;
-  /** processes that were candidates but not unique */
+  /** processes that were candidates but not unique (the first two found: two are enough to rule out a guess) */
   candidates: string[];
 }
 
 const endpoint = (ip: string | undefined, port: number | undefined) => `${ip ?? ''}|${port ?? ''}`;
 const NETWORK_ACTIONS = new Set(['connection_attempted', 'connection_accepted', 'bind', 'listen', 'send', 'socket']);
 
-/** A time-sorted list of observations under one key. */
+/**
+ * Observations under one key, sorted by time once sealed. Lookups are binary searches; for "which processes were
+ * active in this window" each entry also points past the run of entries of its own process, so a window full of
+ * one busy process costs a jump, not a scan (a dense log otherwise makes every flow read thousands of entries).
+ */
 class TimeIndex {
   private readonly lists = new Map<string, Observation[]>();
+  private readonly nextOther = new Map<string, Int32Array>();
 
   add(key: string, o: Observation): void {
     let list = this.lists.get(key);
@@ -73,22 +78,49 @@ class TimeIndex {
 
   /** Sorts once, after the audit logs are read (records come nearly in order; rotated files may not). */
   seal(): void {
-    for (const list of this.lists.values()) list.sort((a, b) => a.atMs - b.atMs);
+    for (const [key, list] of this.lists) {
+      list.sort((a, b) => a.atMs - b.atMs);
+      const next = new Int32Array(list.length);
+      for (let i = list.length - 1; i >= 0; i--) {
+        next[i] = i + 1 < list.length && list[i + 1]!.process.entity_id === list[i]!.process.entity_id ? next[i + 1]! : i + 1;
+      }
+      this.nextOther.set(key, next);
+    }
   }
 
-  /** Observations within [fromMs, toMs]. */
-  within(key: string, fromMs: number, toMs: number): Observation[] {
-    const list = this.lists.get(key);
-    if (!list) return [];
+  private static lowerBound(list: Observation[], ms: number): number {
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (list[mid]!.atMs < fromMs) lo = mid + 1;
+      if (list[mid]!.atMs < ms) lo = mid + 1;
       else hi = mid;
     }
+    return lo;
+  }
+
+  /** The observation within [fromMs, toMs] closest to atMs. */
+  nearest(key: string, fromMs: number, toMs: number, atMs: number): Observation | undefined {
+    const list = this.lists.get(key);
+    if (!list) return undefined;
+    const i = TimeIndex.lowerBound(list, atMs);
+    const after = i < list.length && list[i]!.atMs <= toMs ? list[i] : undefined;
+    const before = i > 0 && list[i - 1]!.atMs >= fromMs ? list[i - 1] : undefined;
+    if (!after) return before;
+    if (!before) return after;
+    return atMs - before.atMs <= after.atMs - atMs ? before : after;
+  }
+
+  /** Up to `max` observations of distinct processes within [fromMs, toMs], earliest first. */
+  distinct(key: string, fromMs: number, toMs: number, max: number): Observation[] {
+    const list = this.lists.get(key);
+    const next = this.nextOther.get(key);
+    if (!list || !next) return [];
     const out: Observation[] = [];
-    for (let i = lo; i < list.length && list[i]!.atMs <= toMs; i++) out.push(list[i]!);
+    for (let i = TimeIndex.lowerBound(list, fromMs); i < list.length && list[i]!.atMs <= toMs && out.length < max; i = next[i]!) {
+      const o = list[i]!;
+      if (!out.some((x) => x.process.entity_id === o.process.entity_id)) out.push(o);
+    }
     return out;
   }
 
@@ -172,13 +204,18 @@ export class FlowCorrelator {
     const to = startMs + this.toleranceMs;
     const udp = doc.network?.transport === 'udp';
     // the responder: an accept naming the initiator's ephemeral port, else a bind of the responder's port
-    const accepted = nearest(this.byPeer.within(endpoint(s?.ip, s?.port), from, to), startMs);
-    const bound = accepted ? undefined : nearest(this.byLocalPort.within(String(d?.port ?? ''), from - 3_600_000, to), startMs);
+    const accepted = this.byPeer.nearest(endpoint(s?.ip, s?.port), from, to, startMs);
+    const bound = accepted ? undefined : this.byLocalPort.nearest(String(d?.port ?? ''), from - 3_600_000, to, startMs);
     // the initiator: a connect (or sendto) to the responder's endpoint
-    const connects = (udp ? this.bySendDestination : this.byDestination).within(endpoint(d?.ip, d?.port), from, to);
-    const initiator = nearest(connects, startMs);
+    const index = udp ? this.bySendDestination : this.byDestination;
+    const key = endpoint(d?.ip, d?.port);
+    const initiator = index.nearest(key, from, to, startMs);
     if (initiator) {
-      const others = distinct(connects, initiator);
+      const others = index
+        .distinct(key, from, to, 4)
+        .map((o) => o.process.entity_id)
+        .filter((id) => id !== initiator.process.entity_id)
+        .slice(0, 3);
       return {
         process: initiator.process,
         ...(accepted ? { responder: accepted.process } : bound ? { responder: bound.process } : {}),
@@ -187,14 +224,14 @@ export class FlowCorrelator {
     }
     if (accepted) return { process: accepted.process, attribution: verdict('accept_peer', 0.95, accepted, []) };
     if (bound) return { process: bound.process, attribution: verdict('bind_local', 0.7, bound, []) };
-    const active = this.network.within('any', from, to);
-    const activeProcs = uniqueProcesses(active);
-    if (activeProcs.length === 1) return { process: activeProcs[0]!.process, attribution: verdict('time_network_activity', 0.4, activeProcs[0]!, []) };
-    if (activeProcs.length === 0) {
-      const started = uniqueProcesses(this.execs.within('exec', from, startMs + 1));
+    // fallbacks by time: only a single candidate is an answer, so two distinct processes are enough to know
+    const active = this.network.distinct('any', from, to, 2);
+    if (active.length === 1) return { process: active[0]!.process, attribution: verdict('time_network_activity', 0.4, active[0]!, []) };
+    if (active.length === 0) {
+      const started = this.execs.distinct('exec', from, startMs + 1, 2);
       if (started.length === 1) return { process: started[0]!.process, attribution: verdict('time_exec', 0.3, started[0]!, []) };
       this.list(doc, started);
-    } else this.list(doc, activeProcs);
+    } else this.list(doc, active);
     return {};
   }
 
@@ -237,22 +274,6 @@ function ref(p: EcsProcessRef): EcsProcessRef {
     ...(p.args ? { args: p.args } : {}),
     ...(p.start ? { start: p.start } : {}),
   };
-}
-
-function nearest(list: Observation[], atMs: number): Observation | undefined {
-  let best: Observation | undefined;
-  for (const o of list) if (!best || Math.abs(o.atMs - atMs) < Math.abs(best.atMs - atMs)) best = o;
-  return best;
-}
-
-function distinct(list: Observation[], chosen: Observation): string[] {
-  return [...new Set(list.map((o) => o.process.entity_id))].filter((id) => id !== chosen.process.entity_id);
-}
-
-function uniqueProcesses(list: Observation[]): Observation[] {
-  const by = new Map<string, Observation>();
-  for (const o of list) if (!by.has(o.process.entity_id)) by.set(o.process.entity_id, o);
-  return [...by.values()];
 }
 
 function verdict(method: AttributionMethod, confidence: number, o: Observation, alternatives: string[]): Attribution {
