@@ -67,7 +67,7 @@ export class LocalStoreSource implements EventSource {
     if (!existsSync(indexPath)) reason = 'it has no index';
     else {
       try {
-        return new LocalStoreSource(dir, new EventIndex(indexPath, { readonly: true }));
+        return new LocalStoreSource(dir, new EventIndex(indexPath));
       } catch (error) {
         if (!(error instanceof IndexVersionError)) {
           throw new ProvmonError(`cannot open the index of the local store in ${dir}: ${(error as Error).message}`, {
@@ -85,7 +85,7 @@ export class LocalStoreSource implements EventSource {
     }
     options.onNotice?.(`indexing the local store in ${dir} (${reason}); this happens once`);
     new LocalStore({ dir }).close();
-    return new LocalStoreSource(dir, new EventIndex(indexPath, { readonly: true }));
+    return new LocalStoreSource(dir, new EventIndex(indexPath));
   }
 
   info(): StoreInfo {

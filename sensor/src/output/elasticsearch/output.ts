@@ -85,7 +85,7 @@ export class ElasticsearchOutput implements EventSink {
   }
 
   async flush(): Promise<void> {
-    this.copies?.flush();
+    this.copies?.flushFiles();
     await this.sink.flush();
   }
 

@@ -1,8 +1,9 @@
-import { Database, type Statement } from 'bun:sqlite';
+import { Database } from 'bun:sqlite';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
+import type { LineLocation } from './jsonl-writer.ts';
 import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
-import type { LineLocation } from './jsonl-writer.ts';
 
 /**
  * Bumped whenever the schema changes. An index of another version is dropped and rebuilt from the JSONL files
@@ -19,36 +20,11 @@ export const SIDE_USE = 2; // it feeds from the file: read, open (any flags)
 export const TERM_EXEC_PATH = 1; // process.executable and every process.args element of an exec event
 export const TERM_RESOLVED_IP = 2; // dns.resolved_ip of a dns document
 
-/** The keys the graph engine and the console look events up by; one row per event. */
-export interface IndexKeys {
-  /** epoch ms with the sub-millisecond digits of @timestamp as the fraction (exact, for ordering) */
-  ts: number;
-  /** event.sequence, -1 when absent (it sorts first, like the engine's sortKey) */
-  seq: number;
-  stream: number;
-  dataset: string;
-  action: string;
-  entityId: string | null;
-  parentEntityId: string | null;
-  /** file.path, or the executable for exec / already_running events */
-  path: string | null;
-  /** the other path of the event: the rename source (provmon.file.source_path) */
-  path2: string | null;
-  /** destination */
-  ip: string | null;
-  port: number | null;
-  /** source */
-  ip2: string | null;
-  port2: number | null;
-  eventId: string;
-  hostId: string;
-  /** SIDE_* bits */
-  side: number;
-  /** TERM_* values, or null (most events) */
-  terms: [kind: number, value: string][] | null;
-}
-
-export function indexKeys(doc: EcsEvent, stream: number): IndexKeys {
+/**
+ * Appends the index row of one event (index-protocol's flat layout: the `events` columns, host.id as text, then the
+ * TERM_* pairs or null) to `out`: the keys the graph engine and the console look events up by, and where the line is.
+ */
+export function pushIndexRow(out: unknown[], doc: EcsEvent, stream: number, at: LineLocation): void {
   const action = doc.event.action;
   const isExec = action === 'exec' || action === 'already_running';
   const filePath = doc.file?.path ?? null;
@@ -68,40 +44,33 @@ export function indexKeys(doc: EcsEvent, stream: number): IndexKeys {
   } else if (doc.dns?.resolved_ip?.length && doc.event.dataset === 'provmon.dns') {
     terms = [...new Set(doc.dns.resolved_ip)].map((v) => [TERM_RESOLVED_IP, v]);
   }
-  return {
-    ts: parseTimestamp(doc['@timestamp']),
-    seq: doc.event.sequence ?? -1,
+  const p = doc.process;
+  out.push(
+    // ts: epoch ms with the sub-millisecond digits of @timestamp as the fraction (exact, for ordering)
+    parseTimestamp(doc['@timestamp']),
+    // seq: -1 when absent (it sorts first, like the engine's sortKey)
+    doc.event.sequence ?? -1,
     stream,
-    dataset: doc.data_stream?.dataset ?? doc.event.dataset,
+    doc.data_stream?.dataset ?? doc.event.dataset,
     action,
-    entityId: doc.process?.entity_id ?? null,
+    p?.entity_id ?? null,
     // Only a process's own start names its parent as an edge; elsewhere the parent is context, not a key.
-    parentEntityId: action === 'fork' || isExec ? (doc.process?.parent?.entity_id ?? null) : null,
-    path: filePath ?? (isExec ? (doc.process?.executable ?? null) : null),
-    path2: doc.provmon?.file?.source_path ?? null,
-    ip: doc.destination?.ip ?? null,
-    port: doc.destination?.port ?? null,
-    ip2: doc.source?.ip ?? null,
-    port2: doc.source?.port ?? null,
-    eventId: doc.event.id,
-    hostId: doc.host?.id ?? '',
+    action === 'fork' || isExec ? (p?.parent?.entity_id ?? null) : null,
+    // path: file.path, or the executable for exec / already_running events; path2: the rename source
+    filePath ?? (isExec ? (p?.executable ?? null) : null),
+    doc.provmon?.file?.source_path ?? null,
+    doc.destination?.ip ?? null,
+    doc.destination?.port ?? null,
+    doc.source?.ip ?? null,
+    doc.source?.port ?? null,
+    doc.event.id,
+    doc.host?.id ?? '',
     side,
+    at.fileId,
+    at.offset,
+    at.length,
     terms,
-  };
-}
-
-export interface IndexQuery {
-  /** epoch ms, inclusive (the whole millisecond) */
-  from?: number;
-  /** epoch ms, inclusive (the whole millisecond) */
-  to?: number;
-  datasets?: string[];
-  entityIds?: string[];
-  paths?: string[];
-  /** Path prefixes, e.g. a directory. */
-  pathPrefixes?: string[];
-  endpoints?: { ip: string; port?: number }[];
-  limit?: number;
+  );
 }
 
 export interface IndexHit {
@@ -115,7 +84,7 @@ export interface EventHit extends IndexHit {
   eventId: string;
 }
 
-const SCHEMA = `
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   ts REAL NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, dataset TEXT NOT NULL, action TEXT NOT NULL,
   entity_id TEXT, parent_entity_id TEXT, path TEXT, path2 TEXT, ip TEXT, port INTEGER, ip2 TEXT, port2 INTEGER,
@@ -140,131 +109,73 @@ CREATE INDEX IF NOT EXISTS terms_rid ON terms (rid);
 /** `x IN (…)` over a JSON array parameter: one placeholder whatever the list length (no variable limit). */
 const inList = (column: string) => `${column} IN (SELECT value FROM json_each(?))`;
 
-export interface EventIndexOptions {
-  /** Open an existing index for queries only (no schema changes, no inserts): `provmon graph` beside a running sensor. */
-  readonly?: boolean;
+/** The columns of `events`, in SCHEMA's order: what a row of this version must have. */
+export const EVENT_COLUMNS = [
+  'ts', 'seq', 'stream', 'dataset', 'action', 'entity_id', 'parent_entity_id', 'path', 'path2', 'ip', 'port', 'ip2', 'port2',
+  'event_id', 'host', 'side', 'file_id', 'offset', 'length',
+] as const;
+
+/**
+ * What is wrong with an index file, or undefined when it is one this provmon can use. Cheap (the header, the
+ * schema, the file size): a damaged page found later is caught where it is read.
+ */
+export function indexProblem(db: Database, path: string): IndexProblem | undefined {
+  const version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
+  if (version !== INDEX_VERSION) return { kind: 'version', version, message: `it has format version ${version}; this provmon uses ${INDEX_VERSION}` };
+  const columns = db.query<{ name: string }, []>("SELECT name FROM pragma_table_info('events')").all().map((c) => c.name);
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
+  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms'].every((t) => tables.includes(t))) {
+    return { kind: 'schema', message: 'its tables are not the ones this provmon writes' };
+  }
+  // A file cut short still opens, and its header still counts the pages it had: compare with what is there.
+  const pageSize = db.query<{ page_size: number }, []>('PRAGMA page_size').get()!.page_size;
+  const header = new Uint8Array(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, 4, 28);
+    const pages = new DataView(header.buffer).getUint32(0);
+    const size = fstatSync(fd).size;
+    if (pages * pageSize > size) return { kind: 'damaged', message: `it is cut short (${size} of ${pages * pageSize} bytes)` };
+  } finally {
+    closeSync(fd);
+  }
+  return undefined;
+}
+
+export interface IndexProblem {
+  kind: 'version' | 'schema' | 'damaged';
+  version?: number;
+  message: string;
+}
+
+/** sqlite's words for a file that is not a usable database: what quarantine is for. */
+export function isDamageError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || /not a database|malformed|disk image/i.test(String((error as Error).message));
 }
 
 /**
- * The embedded index beside the JSONL files: it holds keys and the location of each line, not the document, so the
- * JSONL stays the single copy of the data and the index can always be rebuilt from it.
+ * The embedded index beside the JSONL files, read side: it holds keys and the location of each line, not the
+ * document, so the JSONL stays the single copy of the data and the index can always be rebuilt from it. Only the
+ * index worker (index-writer.ts) writes it; readers open it read-only, so they can run beside a writing sensor.
  */
 export class EventIndex {
   readonly db: Database;
-  /** true when this open found an index of another version (or none) and created a fresh one: rebuild it. */
-  readonly rebuilt: boolean = false;
-  private readonly insert: Statement | undefined;
-  private readonly insertTerm: Statement | undefined;
-  private readonly upsertFile: Statement | undefined;
-  private pending: unknown[][] = [];
-  private pendingTerms: ([kind: number, value: string][] | null)[] = [];
   private readonly hostIds = new Map<string, number>();
 
-  constructor(path: string, options: EventIndexOptions = {}) {
-    if (options.readonly) {
-      this.db = new Database(path, { readonly: true, strict: true });
-      const version = this.db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
-      if (version !== INDEX_VERSION) {
-        this.db.close();
-        throw new IndexVersionError(path, version);
-      }
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, strict: true });
+    try {
+      const problem = indexProblem(this.db, path);
+      if (problem?.kind === 'version') throw new IndexVersionError(path, problem.version ?? 0);
+      if (problem) throw new IndexDamagedError(path, problem.message);
       this.loadHosts();
-      return;
+    } catch (error) {
+      this.db.close();
+      if (error instanceof IndexVersionError || error instanceof IndexDamagedError) throw error;
+      if (isDamageError(error)) throw new IndexDamagedError(path, (error as Error).message);
+      throw error;
     }
-    this.db = new Database(path, { create: true, strict: true });
-    // The index can be rebuilt from the JSONL files, so it trades durability for speed; the files are the record.
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;');
-    const version = this.db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
-    if (version !== INDEX_VERSION) {
-      // Another version's keys (or an empty file): start over; LocalStore re-indexes every file it finds.
-      this.db.exec('DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS hosts; DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS files;');
-      this.db.exec(SCHEMA);
-      this.db.exec(`PRAGMA user_version = ${INDEX_VERSION}`);
-      this.rebuilt = true;
-    } else {
-      this.db.exec(SCHEMA);
-    }
-    this.loadHosts();
-    this.insert = this.db.prepare(
-      'INSERT INTO events (ts, seq, stream, dataset, action, entity_id, parent_entity_id, path, path2, ip, port, ip2, port2, event_id, host, side, file_id, offset, length) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.insertTerm = this.db.prepare('INSERT INTO terms (kind, value, rid) VALUES (?, ?, ?)');
-    // Per JSONL file: the rowid range of its rows and the end of its indexed lines. This replaces an index on
-    // (stream, file_id, offset), which every insert paid for and only start-up and eviction used.
-    this.upsertFile = this.db.prepare(
-      'INSERT INTO files (stream, file_id, lo, hi, end) VALUES (?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (stream, file_id) DO UPDATE SET lo = min(lo, excluded.lo), hi = max(hi, excluded.hi), end = max(end, excluded.end)',
-    );
-  }
-
-  add(keys: IndexKeys, at: LineLocation): void {
-    this.pending.push([
-      keys.ts, keys.seq, keys.stream, keys.dataset, keys.action, keys.entityId, keys.parentEntityId, keys.path, keys.path2,
-      keys.ip, keys.port, keys.ip2, keys.port2, keys.eventId, this.hostNumber(keys.hostId), keys.side, at.fileId, at.offset, at.length,
-    ]);
-    this.pendingTerms.push(keys.terms);
-  }
-
-  get pendingCount(): number {
-    return this.pending.length;
-  }
-
-  /** One transaction per batch: per-row commits would cap the store at a few thousand events/s. */
-  commit(): void {
-    if (this.pending.length === 0) return;
-    const rows = this.pending;
-    const terms = this.pendingTerms;
-    this.pending = [];
-    this.pendingTerms = [];
-    const insert = this.insert!;
-    const insertTerm = this.insertTerm!;
-    const upsertFile = this.upsertFile!;
-    this.db.transaction(() => {
-      // rows of one file arrive in runs: track the run's file and extend its range, upsert when it changes
-      let stream = -1;
-      let fileId = -1;
-      let lo = 0;
-      let hi = 0;
-      let end = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        const r = insert.run(...(row as Parameters<Statement['run']>));
-        const rid = Number(r.lastInsertRowid);
-        const t = terms[i];
-        if (t) for (const [kind, value] of t) insertTerm.run(kind, value, rid);
-        const rowStream = row[2] as number;
-        const rowFile = row[16] as number;
-        const rowEnd = (row[17] as number) + (row[18] as number) + 1;
-        if (rowStream !== stream || rowFile !== fileId) {
-          if (stream >= 0) upsertFile.run(stream, fileId, lo, hi, end);
-          stream = rowStream;
-          fileId = rowFile;
-          lo = rid;
-          end = rowEnd;
-        } else if (rowEnd > end) end = rowEnd;
-        hi = rid;
-      }
-      if (stream >= 0) upsertFile.run(stream, fileId, lo, hi, end);
-    })();
-  }
-
-  /** The end of what is indexed in one file, to find lines a crash left unindexed. */
-  indexedEnd(stream: number, fileId: number): number {
-    const row = this.db.query<{ end: number }, [number, number]>('SELECT end FROM files WHERE stream = ? AND file_id = ?').get(stream, fileId);
-    return row?.end ?? 0;
-  }
-
-  removeFile(stream: number, fileId: number): number {
-    const f = this.db.query<{ lo: number; hi: number }, [number, number]>('SELECT lo, hi FROM files WHERE stream = ? AND file_id = ?').get(stream, fileId);
-    if (!f) return 0;
-    const args = [f.lo, f.hi, stream, fileId];
-    return this.db.transaction(() => {
-      this.db.run('DELETE FROM terms WHERE rid IN (SELECT rowid FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?)', args);
-      const n = this.db.run('DELETE FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?', args).changes;
-      this.db.run('DELETE FROM files WHERE stream = ? AND file_id = ?', [stream, fileId]);
-      return n;
-    })();
   }
 
   count(): number {
@@ -275,46 +186,6 @@ export class EventIndex {
   timeRange(): { from: number; to: number } | undefined {
     const row = this.db.query<{ lo: number | null; hi: number | null }, []>('SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM events').get();
     return row?.lo == null || row.hi == null ? undefined : { from: row.lo, to: row.hi };
-  }
-
-  search(q: IndexQuery): IndexHit[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.from !== undefined) (where.push('ts >= ?'), args.push(q.from));
-    // Whole milliseconds: ts carries the sub-millisecond fraction.
-    if (q.to !== undefined) (where.push('ts < ?'), args.push(Math.floor(q.to) + 1));
-    if (q.datasets?.length) (where.push(`dataset IN (${q.datasets.map(() => '?').join(',')})`), args.push(...q.datasets));
-    const any: string[] = [];
-    if (q.entityIds?.length) {
-      const marks = q.entityIds.map(() => '?').join(',');
-      any.push(`entity_id IN (${marks})`, `parent_entity_id IN (${marks})`);
-      args.push(...q.entityIds, ...q.entityIds);
-    }
-    if (q.paths?.length) {
-      const marks = q.paths.map(() => '?').join(',');
-      any.push(`path IN (${marks})`, `path2 IN (${marks})`);
-      args.push(...q.paths, ...q.paths);
-    }
-    for (const prefix of q.pathPrefixes ?? []) {
-      // Range scan on the path index: [prefix, prefix + U+FFFF)
-      any.push('(path >= ? AND path < ?)');
-      args.push(prefix, `${prefix}\uffff`);
-    }
-    for (const e of q.endpoints ?? []) {
-      if (e.port === undefined) {
-        any.push('ip = ?', 'ip2 = ?');
-        args.push(e.ip, e.ip);
-      } else {
-        any.push('(ip = ? AND port = ?)', '(ip2 = ? AND port2 = ?)');
-        args.push(e.ip, e.port, e.ip, e.port);
-      }
-    }
-    if (any.length) where.push(`(${any.join(' OR ')})`);
-    const sql =
-      `SELECT stream, file_id AS fileId, offset, length FROM events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-      `ORDER BY ts, seq, event_id${q.limit ? ' LIMIT ?' : ''}`;
-    if (q.limit) args.push(q.limit);
-    return this.db.query<IndexHit, (string | number)[]>(sql).all(...args);
   }
 
   /**
@@ -403,7 +274,6 @@ export class EventIndex {
   }
 
   close(): void {
-    if (this.insert) this.commit();
     this.db.close();
   }
 
@@ -416,16 +286,6 @@ export class EventIndex {
     if (row) this.hostIds.set(hostId, row.id);
     return row?.id;
   }
-
-  /** Small integer per host.id (a store rarely holds more than one), created on first sight. */
-  private hostNumber(hostId: string): number {
-    const have = this.hostIds.get(hostId);
-    if (have !== undefined) return have;
-    this.db.run('INSERT OR IGNORE INTO hosts (host_id) VALUES (?)', [hostId]);
-    const id = this.db.query<{ id: number }, [string]>('SELECT id FROM hosts WHERE host_id = ?').get(hostId)!.id;
-    this.hostIds.set(hostId, id);
-    return id;
-  }
 }
 
 export class IndexVersionError extends Error {
@@ -435,5 +295,15 @@ export class IndexVersionError extends Error {
   ) {
     super(`${path} is an index of version ${version}; this provmon reads version ${INDEX_VERSION}`);
     this.name = 'IndexVersionError';
+  }
+}
+
+export class IndexDamagedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path} is damaged: ${reason}`);
+    this.name = 'IndexDamagedError';
   }
 }

@@ -1,8 +1,13 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
-import { EventIndex, indexKeys, type IndexQuery } from './event-index.ts';
-import { JsonlWriter } from './jsonl-writer.ts';
+import { ProvmonError } from '../../errors.ts';
+import { releasePidLock, takePidLock } from '../pid-lock.ts';
+import { pushIndexRow } from './event-index.ts';
+import { IndexFeeder } from './index-feeder.ts';
+import { ROW_FIELDS, ROW_FILE, ROW_LENGTH, ROW_OFFSET, type FromIndexWorker } from './index-protocol.ts';
+import { quarantineIfUnusable } from './index-writer.ts';
+import { JsonlWriter, type WriteFailureCause } from './jsonl-writer.ts';
+import { WriteConditionLog } from './write-condition.ts';
 
 /** The seed's file names: syscall events in one file, flows in another; DNS answers in a third. */
 export const STREAMS = [
@@ -12,13 +17,26 @@ export const STREAMS = [
 ] as const;
 
 export const INDEX_FILE = 'events-index.sqlite';
+/** Held by the one process writing the directory (pid inside). */
+export const LOCK_FILE = 'events.lock';
+
+export interface StoreLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
 
 export interface LocalStoreOptions {
   dir: string;
   rotateBytes?: number;
   maxFiles?: number;
-  /** Index rows are committed in batches of this many events (and on flush()). */
+  /** Index rows go to the index worker in batches of this many events (and on flush()). */
   commitEvery?: number;
+  /** Rows queued for the index worker, at most; beyond it the worker indexes from the files later. Default 131072. */
+  maxQueuedRows?: number;
+  /** Bytes buffered per file before write(2). */
+  bufferBytes?: number;
+  log?: StoreLog;
 }
 
 export interface LocalStoreStats {
@@ -27,133 +45,213 @@ export interface LocalStoreStats {
   rotations: number;
   /** Events whose file was deleted because the max_files bound was reached: counted, never silent. */
   evicted: number;
+  /** Lines indexed from the JSONL files rather than from the capture (earlier runs' tails, deferred ranges). */
   reindexed: number;
+  indexed: number;
+  index_queue: number;
+  index_deferred: number;
+  index_errors: number;
+  index_quarantined: number;
+  index_behind_files: number;
+  /** Documents not written, per cause: they are in no file and no index. */
+  dropped: Record<WriteFailureCause, number>;
+  /** Bytes waiting for write(2) (they grow while the disk is full). */
+  pending_bytes: number;
+  /** A torn last line (an earlier crash mid-write) cut from a file at start. */
+  torn_tails: number;
 }
 
 const streamOfDataset = new Map<string, number>(STREAMS.flatMap((s) => s.datasets.map((d) => [`provmon.${d}`, s.id] as const)));
-const decoder = new TextDecoder();
 
 /**
  * The local store: JSONL files (the seed's format, one document per line) plus an embedded index beside them for
- * graph and console queries by time, entity id, path and endpoint.
+ * graph and console queries by time, entity id, path and endpoint. The capture thread only appends lines and hands
+ * index rows to the index worker (index-worker.ts), which owns the sqlite connection; see docs/local-store.md.
  */
 export class LocalStore {
-  readonly index: EventIndex;
   private readonly writers: JsonlWriter[];
+  private readonly feeder: IndexFeeder;
   private readonly commitEvery: number;
-  readonly stats: LocalStoreStats = {
-    written: { process: 0, file: 0, network: 0, flow: 0, dns: 0 },
+  /** per stream: index rows (flat) of lines appended but not yet sent to the worker */
+  private pending: unknown[][] = STREAMS.map(() => []);
+  private pendingRows = 0;
+  private readonly lockPath: string;
+  private readonly conditions: WriteConditionLog[];
+  private closed = false;
+  private readonly counts = {
+    written: { process: 0, file: 0, network: 0, flow: 0, dns: 0 } as Record<Dataset, number>,
     bytes: 0,
     rotations: 0,
-    evicted: 0,
-    reindexed: 0,
+    dropped: { disk_full: 0, write_error: 0 } as Record<WriteFailureCause, number>,
+    torn_tails: 0,
   };
 
   constructor(private readonly options: LocalStoreOptions) {
     this.commitEvery = options.commitEvery ?? 4096;
-    this.index = new EventIndex(join(options.dir, INDEX_FILE));
-    this.writers = STREAMS.map(
-      (stream) =>
-        new JsonlWriter({
-          dir: options.dir,
-          base: stream.base,
-          rotateBytes: options.rotateBytes ?? 128 * 1024 * 1024,
-          maxFiles: options.maxFiles ?? 20,
-          onRotate: () => {
-            this.stats.rotations += 1;
-          },
-          onDelete: (fileId) => {
-            this.index.commit();
-            this.stats.evicted += this.index.removeFile(stream.id, fileId);
-          },
-        }),
-    );
-    this.reindexUnindexedTails();
+    this.lockPath = join(options.dir, LOCK_FILE);
+    const held = takePidLock(this.lockPath);
+    if (held) {
+      throw new ProvmonError(`the local store ${options.dir} is in use by process ${held.owner}`, {
+        hint: 'two sensors cannot write one events_dir: stop the other one, or give this one its own --events-dir',
+        exitCode: 2,
+      });
+    }
+    try {
+      const indexPath = join(options.dir, INDEX_FILE);
+      const set = quarantineIfUnusable(indexPath);
+      if (set) {
+        options.log?.warn(
+          { index: indexPath, quarantined_as: set.movedTo, problem: set.problem.kind, reason: set.problem.message },
+          `the local store's index cannot be used (${set.problem.message}); set aside as ${set.movedTo}, rebuilding it from the JSONL files`,
+        );
+      }
+      // Before the worker runs, files opened or deleted (at start) are told to it afterwards.
+      const opened: [number, number, number][] = [];
+      const deletedAtStart: [number, number][] = [];
+      this.writers = STREAMS.map(
+        (stream) =>
+          new JsonlWriter({
+            dir: options.dir,
+            base: stream.base,
+            rotateBytes: options.rotateBytes ?? 128 * 1024 * 1024,
+            maxFiles: options.maxFiles ?? 20,
+            ...(options.bufferBytes ? { bufferBytes: options.bufferBytes } : {}),
+            onRotate: () => {
+              this.counts.rotations += 1;
+            },
+            onOpen: (fileId, inode) => (this.feederReady ? this.feeder.fileOpened(stream.id, fileId, inode) : opened.push([stream.id, fileId, inode])),
+            onDelete: (fileId) => {
+              // Rows of the deleted file still here go first, so the worker counts them as evicted with the file.
+              if (!this.feederReady) deletedAtStart.push([stream.id, fileId]);
+              else {
+                this.sendPending();
+                this.feeder.evict(stream.id, fileId);
+              }
+            },
+            onTornTail: (path, bytes) => {
+              this.counts.torn_tails += 1;
+              options.log?.warn({ file: path, bytes }, `cut a torn last line (${bytes} bytes, an earlier run stopped mid-write) from ${path}`);
+            },
+          }),
+      );
+      this.conditions = STREAMS.map((s) => new WriteConditionLog(options.log, `local store ${join(options.dir, `${s.base}.jsonl`)}`));
+      this.feeder = new IndexFeeder({
+        indexPath,
+        dir: options.dir,
+        streams: STREAMS.map((s) => ({ id: s.id, base: s.base })),
+        files: STREAMS.flatMap((s) => this.writers[s.id]!.rotatedIds.map((fileId) => ({ stream: s.id, fileId }))),
+        maxQueuedRows: options.maxQueuedRows ?? 131_072,
+        onLog: (m: FromIndexWorker) => options.log?.[m.level](m.fields, m.message),
+      });
+      this.feederReady = true;
+      for (const [stream, fileId, inode] of opened) this.feeder.fileOpened(stream, fileId, inode);
+      for (const [stream, fileId] of deletedAtStart) this.feeder.evict(stream, fileId);
+    } catch (error) {
+      releasePidLock(this.lockPath);
+      throw error;
+    }
   }
+
+  private feederReady = false;
 
   write(doc: EcsEvent): void {
     const stream = streamOfDataset.get(doc.event.dataset);
     if (stream === undefined) throw new Error(`no local stream for dataset ${doc.event.dataset}`);
-    const json = JSON.stringify(doc);
-    const at = this.writers[stream]!.append(json);
-    this.index.add(indexKeys(doc, stream), at);
-    this.stats.written[doc.event.dataset.slice('provmon.'.length) as Dataset] += 1;
-    this.stats.bytes += at.length + 1;
-    if (this.index.pendingCount >= this.commitEvery) this.flush();
-  }
-
-  /** Makes everything written so far durable in the files and visible to queries. */
-  flush(): void {
-    for (const w of this.writers) w.flush();
-    this.index.commit();
-  }
-
-  /** Events matching the query, in time order, read back from the JSONL files. */
-  query(q: IndexQuery): EcsEvent[] {
-    this.flush();
-    const hits = this.index.search(q);
-    const out: EcsEvent[] = [];
-    const fds = new Map<string, number>();
-    try {
-      for (const hit of hits) {
-        const path = this.writers[hit.stream]!.pathOf(hit.fileId);
-        if (!path) continue;
-        let fd = fds.get(path);
-        if (fd === undefined) {
-          fd = openSync(path, 'r');
-          fds.set(path, fd);
-        }
-        const buf = new Uint8Array(hit.length);
-        readSync(fd, buf, 0, hit.length, hit.offset);
-        out.push(JSON.parse(decoder.decode(buf)) as EcsEvent);
-      }
-    } finally {
-      for (const fd of fds.values()) closeSync(fd);
+    const writer = this.writers[stream]!;
+    const at = writer.append(JSON.stringify(doc));
+    if (!at) {
+      const failure = writer.failure!;
+      this.counts.dropped[failure.cause] += 1;
+      this.conditions[stream]!.failing(failure, 1);
+      return;
     }
-    return out;
+    pushIndexRow(this.pending[stream]!, doc, stream, at);
+    this.counts.written[doc.event.dataset.slice('provmon.'.length) as Dataset] += 1;
+    this.counts.bytes += at.length + 1;
+    if (++this.pendingRows >= this.commitEvery) this.flushFiles();
+  }
+
+  /**
+   * Writes the buffered lines and hands their index rows to the worker, without waiting for it: what the sensor
+   * calls every second. Lines that cannot be written yet (a full disk) stay buffered and are retried here.
+   */
+  flushFiles(): void {
+    for (let s = 0; s < this.writers.length; s++) {
+      const w = this.writers[s]!;
+      if (w.flush()) this.conditions[s]!.recovered();
+      else this.conditions[s]!.failing(w.failure!, 0);
+    }
+    this.sendPending();
+  }
+
+  /** Makes everything written so far durable in the files and visible to queries (waits for the index worker). */
+  flush(): void {
+    this.flushFiles();
+    this.feeder.sync();
+  }
+
+  get stats(): LocalStoreStats {
+    const f = this.feeder.stats();
+    return {
+      written: { ...this.counts.written },
+      bytes: this.counts.bytes,
+      rotations: this.counts.rotations,
+      evicted: f.evicted,
+      reindexed: f.reindexed,
+      indexed: f.indexed,
+      index_queue: f.index_queue,
+      index_deferred: f.index_deferred,
+      index_errors: f.index_errors,
+      index_quarantined: f.index_quarantined,
+      index_behind_files: f.index_behind_files,
+      dropped: { ...this.counts.dropped },
+      pending_bytes: this.writers.reduce((n, w) => n + w.pendingBytes, 0),
+      torn_tails: this.counts.torn_tails,
+    };
   }
 
   close(): void {
-    for (const w of this.writers) w.close();
-    this.index.close();
-  }
-
-  /** Lines a crash wrote to a file but never indexed are indexed now, so nothing captured becomes unfindable. */
-  private reindexUnindexedTails(): void {
-    for (const stream of STREAMS) {
-      const writer = this.writers[stream.id]!;
-      for (let fileId = 1; fileId < writer.currentFileId; fileId++) {
-        const path = writer.pathOf(fileId);
-        if (!path) continue;
-        const size = statSync(path).size;
-        const end = this.index.indexedEnd(stream.id, fileId);
-        if (end >= size) continue;
-        this.reindexRange(stream.id, fileId, path, end, size);
-      }
-    }
-    this.index.commit();
-  }
-
-  private reindexRange(stream: number, fileId: number, path: string, start: number, end: number): void {
-    const fd = openSync(path, 'r');
+    if (this.closed) return;
+    this.closed = true;
     try {
-      const buf = new Uint8Array(end - start);
-      readSync(fd, buf, 0, buf.length, start);
-      let lineStart = 0;
-      for (let i = 0; i < buf.length; i++) {
-        if (buf[i] !== 0x0a) continue;
-        const text = decoder.decode(buf.subarray(lineStart, i));
-        try {
-          const doc = JSON.parse(text) as EcsEvent;
-          this.index.add(indexKeys(doc, stream), { fileId, offset: start + lineStart, length: i - lineStart });
-          this.stats.reindexed += 1;
-        } catch {
-          // A torn last line from a crash is left in the file for forensics but not indexed.
+      this.flushFiles();
+      for (let s = 0; s < this.writers.length; s++) {
+        const lost = this.writers[s]!.close();
+        if (lost > 0) {
+          const failure = this.writers[s]!.failure!;
+          // Lines counted as written a moment ago never reached the file: move them to the drop count.
+          this.counts.dropped[failure.cause] += lost;
+          this.conditions[s]!.failing(failure, lost);
+          this.options.log?.error({ cause: failure.cause, code: failure.code, dropped: lost }, `local store: ${lost} buffered documents could not be written before closing (${failure.code})`);
         }
-        lineStart = i + 1;
       }
+      this.feeder.close();
     } finally {
-      closeSync(fd);
+      releasePidLock(this.lockPath);
+    }
+  }
+
+  /** Sends the rows whose lines are in their files; rows of lines still buffered (a full disk) wait. */
+  private sendPending(): void {
+    for (let s = 0; s < this.pending.length; s++) {
+      const rows = this.pending[s]!;
+      if (rows.length === 0) continue;
+      const writer = this.writers[s]!;
+      let n = rows.length / ROW_FIELDS;
+      if (writer.pendingBytes > 0) {
+        const live = writer.currentFileId;
+        const durable = writer.durableBytes;
+        while (n > 0) {
+          const b = (n - 1) * ROW_FIELDS;
+          if ((rows[b + ROW_FILE] as number) !== live || (rows[b + ROW_OFFSET] as number) + (rows[b + ROW_LENGTH] as number) + 1 <= durable) break;
+          n--;
+        }
+      }
+      if (n === 0) continue;
+      const whole = n * ROW_FIELDS === rows.length;
+      this.feeder.send(whole ? rows : rows.slice(0, n * ROW_FIELDS), n);
+      this.pending[s] = whole ? [] : rows.slice(n * ROW_FIELDS);
+      this.pendingRows -= n;
     }
   }
 }
