@@ -21,6 +21,8 @@ export function takePidLock(path: string): { owner: number } | undefined {
       const fd = openSync(path, 'wx', 0o600);
       try {
         writeSync(fd, `${process.pid}\n`);
+      } catch {
+        // O_EXCL made the lock ours; a full disk only keeps the pid out (others then see an empty, stale-looking lock)
       } finally {
         closeSync(fd);
       }

@@ -1,5 +1,5 @@
 import { Database } from 'bun:sqlite';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import type { LineLocation } from './jsonl-writer.ts';
 import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
@@ -127,7 +127,9 @@ export function indexProblem(db: Database, path: string): IndexProblem | undefin
   if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms'].every((t) => tables.includes(t))) {
     return { kind: 'schema', message: 'its tables are not the ones this provmon writes' };
   }
-  // A file cut short still opens, and its header still counts the pages it had: compare with what is there.
+  // A file cut short still opens, and its header still counts the pages it had: compare with what is there. Not
+  // while a write-ahead log holds pages: an interrupted checkpoint (a full disk) leaves the file short, not damaged.
+  if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0) return undefined;
   const pageSize = db.query<{ page_size: number }, []>('PRAGMA page_size').get()!.page_size;
   const header = new Uint8Array(4);
   const fd = openSync(path, 'r');

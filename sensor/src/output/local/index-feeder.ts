@@ -99,6 +99,7 @@ export class IndexFeeder {
   /** Waits until the worker has indexed everything sent or deferred so far: queries see every line written before. */
   sync(): void {
     this.sendRanges();
+    this.post({ type: 'sync', seq: ++this.seq });
     this.wait(this.seq);
   }
 

@@ -32,6 +32,8 @@ export type ToIndexWorker =
   | { type: 'gap'; seq: number; stream: number; fileId: number; start: number; end: number; lines: number }
   /** the file was deleted by the max_files bound: drop its rows */
   | { type: 'evict'; seq: number; stream: number; fileId: number }
+  /** index what is behind now (not at the next retry), then report done: flush() waits for this */
+  | { type: 'sync'; seq: number }
   | { type: 'close'; seq: number };
 
 export type FromIndexWorker = { type: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };

@@ -31,6 +31,8 @@ const CHUNK = 8 << 20;
 const decoder = new TextDecoder();
 
 let writer: IndexWriter | undefined;
+let indexPath = '';
+let closing = false;
 let dir = '';
 let streams: StreamFiles[] = [];
 let done: Int32Array;
@@ -58,6 +60,20 @@ function markBehind(stream: number, fileId: number, start: number, end: number, 
     b.lines += lines;
   } else behind.set(k, { stream, fileId, start, end, lines });
   counters[C_BEHIND_FILES] = behind.size;
+}
+
+/**
+ * The writer, opened now if an earlier attempt failed (e.g. a full disk at start): until it opens, every line
+ * stays behind, to be indexed from the files.
+ */
+function openWriter(): IndexWriter | undefined {
+  if (writer || closing) return writer;
+  try {
+    writer = new IndexWriter(indexPath);
+  } catch (error) {
+    failed(error, 'the index cannot be opened');
+  }
+  return writer;
 }
 
 /** The file's content as of now: the rotated name, or the live name when its inode is still this file's. */
@@ -127,7 +143,7 @@ function catchUp(b: Behind): void {
 }
 
 function catchUpAll(force: boolean): void {
-  if (behind.size === 0 || (!force && Date.now() < retryAt)) return;
+  if (behind.size === 0 || (!force && Date.now() < retryAt) || !openWriter()) return;
   for (const b of [...behind.values()]) {
     try {
       catchUp(b);
@@ -143,8 +159,8 @@ function catchUpAll(force: boolean): void {
 function failed(error: unknown, what: string): void {
   add(C_INDEX_ERRORS, 1);
   retryAt = Date.now() + RETRY_MS;
-  if (isDamageError(error)) {
-    const movedTo = writer!.replaceDamaged();
+  if (isDamageError(error) && writer) {
+    const movedTo = writer.replaceDamaged();
     add(C_QUARANTINED, 1);
     for (const k of inodes.keys()) {
       const [stream, fileId] = k.split(':').map(Number) as [number, number];
@@ -176,6 +192,7 @@ function onRows(flat: unknown[], n: number): void {
   }
   const count = direct.length / ROW_FIELDS;
   try {
+    if (!openWriter()) throw new Error('the index is not open');
     add(C_INDEXED, writer!.insertRows(direct, count));
   } catch (error) {
     for (let i = 0; i < count; i++) {
@@ -194,13 +211,14 @@ function handle(m: ToIndexWorker): void {
       ({ done, counters } = sharedViews(m.shared));
       dir = m.dir;
       streams = m.streams;
-      writer = new IndexWriter(m.indexPath);
+      indexPath = m.indexPath;
+      const opened = openWriter();
       // Lines an earlier run wrote but never indexed (a crash, a full queue, a damaged index) are indexed now.
       for (const f of m.files) {
         const base = streams.find((s) => s.id === f.stream)!.base;
         const path = join(dir, `${base}.${f.fileId}.jsonl`);
         if (!existsSync(path)) continue;
-        const end = writer.indexedEnd(f.stream, f.fileId);
+        const end = opened?.indexedEnd(f.stream, f.fileId) ?? 0;
         if (end < statSync(path).size) markBehind(f.stream, f.fileId, end, Infinity, 0);
       }
       catchUpAll(true);
@@ -224,19 +242,24 @@ function handle(m: ToIndexWorker): void {
       }
       inodes.delete(key(m.stream, m.fileId));
       try {
+        if (!openWriter()) throw new Error('the index is not open');
         add(C_EVICTED, writer!.removeFile(m.stream, m.fileId));
       } catch (error) {
         failed(error, 'dropping the rows of a deleted file failed');
       }
       break;
     }
+    case 'sync':
+      catchUpAll(true);
+      break;
     case 'close':
       catchUpAll(true);
+      closing = true;
       writer?.close();
       writer = undefined;
       break;
   }
-  if (m.type !== 'close' && m.type !== 'open') catchUpAll(false);
+  if (m.type === 'file' || m.type === 'rows' || m.type === 'evict') catchUpAll(false);
   if ('seq' in m) {
     Atomics.store(done, 0, m.seq);
     Atomics.notify(done, 0);

@@ -143,7 +143,9 @@ export class IndexWriter {
   }
 
   close(): void {
-    this.db.close();
+    // Prepared statements left open would keep the connection (and its lock) alive after close(): finalize first.
+    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile]) stmt.finalize();
+    this.db.close(true);
   }
 
   private openDb(): Database {
