@@ -155,11 +155,17 @@ describe('LocalStoreSource as a reader beside the sensor', () => {
     source.close();
   });
 
-  test('a damaged index is a clear error that says how to rebuild it', () => {
-    const dir = storeOf(cornerEvents());
+  test('a damaged index is set aside and rebuilt from the JSONL files, with a notice', async () => {
+    const events = cornerEvents();
+    const dir = storeOf(events);
     for (const f of readdirSync(dir)) if (f.startsWith('events-index.sqlite')) rmSync(join(dir, f));
     writeFileSync(join(dir, 'events-index.sqlite'), 'this is not a database, it is a damaged file '.repeat(200));
-    expect(() => LocalStoreSource.open(dir)).toThrow(/cannot open the index of the local store in .*: file is not a database/);
+    const notices: string[] = [];
+    const source = LocalStoreSource.open(dir, { onNotice: (m) => notices.push(m) });
+    expect(notices.join('\n')).toMatch(/its index is damaged: .*not a database.*set aside and rebuilt/);
+    expect(readdirSync(dir).filter((f) => /^events-index\.sqlite\.bad-/.test(f))).toHaveLength(1);
+    expect(ids(await source.fetch({ entityIds: ['P1'] }))).toEqual(ids(await new MemorySource(events).fetch({ entityIds: ['P1'] })));
+    source.close();
   });
 
   test('a directory without a store is a clear error', () => {

@@ -7,15 +7,15 @@
  *
  * It opens the index read-only, so `provmon graph` can run beside a sensor that is writing into the same directory;
  * it never rotates or writes a JSONL file. The one exception: a directory whose index is missing or from another
- * provmon version (JSONL files copied from elsewhere, the seed's files, an upgrade) is indexed first, through
- * LocalStore, which is the only writer of that format.
+ * provmon version (JSONL files copied from elsewhere, the seed's files, an upgrade), or damaged (the damaged file is
+ * set aside, renamed with a timestamp), is indexed first, through LocalStore, which is the only writer of that format.
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
 import { ProvmonError } from '../errors.ts';
-import { EventIndex, INDEX_VERSION, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
+import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
 import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
 
 export interface LocalSourceOptions {
@@ -69,13 +69,14 @@ export class LocalStoreSource implements EventSource {
       try {
         return new LocalStoreSource(dir, new EventIndex(indexPath));
       } catch (error) {
-        if (!(error instanceof IndexVersionError)) {
+        if (error instanceof IndexVersionError) reason = `its index has format version ${error.version}; this provmon uses ${INDEX_VERSION}`;
+        else if (error instanceof IndexDamagedError) reason = `its index is damaged: ${error.reason}; it is set aside and rebuilt from the JSONL files`;
+        else {
           throw new ProvmonError(`cannot open the index of the local store in ${dir}: ${(error as Error).message}`, {
             hint: `the index can be rebuilt from the JSONL files: move ${indexPath} away (and its -wal/-shm files) and run provmon graph again`,
             cause: error,
           });
         }
-        reason = `its index has format version ${error.version}; this provmon uses ${INDEX_VERSION}`;
       }
     }
     if (!hasJsonl) {
@@ -84,7 +85,19 @@ export class LocalStoreSource implements EventSource {
       });
     }
     options.onNotice?.(`indexing the local store in ${dir} (${reason}); this happens once`);
-    new LocalStore({ dir }).close();
+    try {
+      new LocalStore({ dir }).close();
+    } catch (error) {
+      // A sensor writing the directory holds it: it rebuilds the index itself; this reader cannot meanwhile.
+      if (error instanceof ProvmonError) {
+        throw new ProvmonError(`cannot index the local store in ${dir} (${reason}): ${error.message}`, {
+          hint: 'the sensor writing there sets a damaged or older index aside and rebuilds it when it starts: restart it (or stop it), then run this again',
+          exitCode: 1,
+          cause: error,
+        });
+      }
+      throw error;
+    }
     return new LocalStoreSource(dir, new EventIndex(indexPath));
   }
 

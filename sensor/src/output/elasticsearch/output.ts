@@ -74,7 +74,7 @@ export class ElasticsearchOutput implements EventSink {
     this.copyDatasets = new Set(datasets.map((d) => `provmon.${d}`));
     if (datasets.length > 0) {
       ensureDir(paths.eventsDir);
-      this.copies = new LocalStore({ dir: paths.eventsDir });
+      this.copies = new LocalStore({ dir: paths.eventsDir, ...(log ? { log } : {}) });
     }
     if (es.enrich_refresh_interval > 0) this.scheduleEnrichRefresh(es.enrich_refresh_interval * 1000, true);
   }

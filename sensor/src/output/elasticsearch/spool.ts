@@ -17,6 +17,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ProvmonError } from '../../errors.ts';
+import { releasePidLock, takePidLock } from '../pid-lock.ts';
 
 export type WhenFull = 'drop_oldest' | 'drop_newest';
 
@@ -40,16 +41,6 @@ export interface SpoolOptions {
 const SEGMENT = /^(\d{16})-(\d+)\.ndjson$/;
 const LOCK = 'lock';
 export const DROPS_FILE = 'drops.jsonl';
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class DiskSpool {
   private segments: SpoolSegment[] = [];
@@ -172,12 +163,7 @@ export class DiskSpool {
   close(): void {
     if (!this.locked) return;
     this.locked = false;
-    try {
-      const owner = Number(readFileSync(join(this.options.dir, LOCK), 'utf8').trim());
-      if (owner === process.pid) unlinkSync(join(this.options.dir, LOCK));
-    } catch {
-      /* already gone */
-    }
+    releasePidLock(join(this.options.dir, LOCK));
   }
 
   private writeSegment(seq: number, docs: number, text: string): string {
@@ -223,17 +209,13 @@ export class DiskSpool {
   }
 
   private lock(): void {
-    const path = join(this.options.dir, LOCK);
-    if (existsSync(path)) {
-      const owner = Number(readFileSync(path, 'utf8').trim());
-      if (owner !== process.pid && pidAlive(owner)) {
-        throw new ProvmonError(`the Elasticsearch spool ${this.options.dir} is in use by process ${owner}`, {
-          hint: 'two sensors cannot share an output_dir; give each its own',
-          exitCode: 2,
-        });
-      }
+    const held = takePidLock(join(this.options.dir, LOCK));
+    if (held) {
+      throw new ProvmonError(`the Elasticsearch spool ${this.options.dir} is in use by process ${held.owner}`, {
+        hint: 'two sensors cannot share an output_dir; give each its own',
+        exitCode: 2,
+      });
     }
-    writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
     this.locked = true;
   }
 
