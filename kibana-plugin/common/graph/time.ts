@@ -55,7 +55,8 @@ function parseUtcFast(s: string): number | undefined {
   const hour = d(11) * 10 + d(12);
   const minute = d(14) * 10 + d(15);
   const second = d(17) * 10 + d(18);
-  if (![year, month, day, hour, minute, second].every((x) => x >= 0 && Number.isFinite(x)) || month > 12 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  // Plain comparisons (no array or closure per call): the local store parses every event's timestamp on capture.
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || month > 12 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   let ms = Date.UTC(year, month - 1, day, hour, minute, second);
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */) return undefined;

@@ -6,7 +6,7 @@ import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
 
 /**
- * Bumped whenever the schema changes. An index of another version is dropped and rebuilt from the JSONL files
+ * Bumped whenever the schema changes. An index of another version is set aside and rebuilt from the JSONL files
  * (they are the record; the index only points into them).
  */
 export const INDEX_VERSION = 2;

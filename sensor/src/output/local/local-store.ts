@@ -62,6 +62,7 @@ export interface LocalStoreStats {
 }
 
 const streamOfDataset = new Map<string, number>(STREAMS.flatMap((s) => s.datasets.map((d) => [`provmon.${d}`, s.id] as const)));
+const datasetOf = new Map<string, Dataset>(STREAMS.flatMap((s) => s.datasets.map((d) => [`provmon.${d}`, d] as const)));
 
 /**
  * The local store: JSONL files (the seed's format, one document per line) plus an embedded index beside them for
@@ -166,7 +167,7 @@ export class LocalStore {
       return;
     }
     pushIndexRow(this.pending[stream]!, doc, stream, at);
-    this.counts.written[doc.event.dataset.slice('provmon.'.length) as Dataset] += 1;
+    this.counts.written[datasetOf.get(doc.event.dataset)!] += 1;
     this.counts.bytes += at.length + 1;
     if (++this.pendingRows >= this.commitEvery) this.flushFiles();
   }
