@@ -152,7 +152,9 @@ export class IndexWriter {
     const db = new Database(this.path, { create: true, strict: true });
     // The index can be rebuilt from the JSONL files (the record), so it trades durability for speed: WAL without
     // fsync at commit; a crash loses at most the latest transactions, which start-up re-indexes from the files.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;');
+    // A checkpoint every 10,000 pages (40 MB of log) rather than 1,000: fewer, larger copies into the file (measured
+    // ~15 % more rows/s on the storm's rows).
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;');
     const version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
     db.exec(SCHEMA);
     if (version !== INDEX_VERSION) db.exec(`PRAGMA user_version = ${INDEX_VERSION}`);

@@ -206,15 +206,29 @@ export class JsonlWriter {
     return location;
   }
 
-  /** Closes the live file under its id and opens a new one; not while its bytes cannot be written. */
+  /**
+   * Closes the live file under its id and opens a new one; not while its bytes cannot be written. The new file is
+   * created under a temporary name first: if even that fails (a full disk, no inodes), the live file stays as it is.
+   */
   private rotate(): boolean {
     if (!this.flush()) return false;
-    closeSync(this.fd);
+    const next = join(this.options.dir, `.${this.options.base}.next.jsonl`);
+    let fd: number;
+    try {
+      fd = openSync(next, 'w', 0o600);
+    } catch (error) {
+      this.failure = causeOf(error);
+      this.retryAt = this.now() + (this.options.retryAfterMs ?? 1000);
+      return false;
+    }
     const closed = this.fileId;
     renameSync(this.livePath(), this.rotatedPath(closed));
+    renameSync(next, this.livePath());
+    closeSync(this.fd);
+    this.fd = fd;
     this.rotated.push(closed);
     this.fileId += 1;
-    this.fd = this.openLive();
+    this.options.onOpen?.(this.fileId, fstatSync(fd).ino);
     this.fileBytes = 0;
     this.options.onRotate?.(closed, this.fileId);
     this.enforceMaxFiles();
