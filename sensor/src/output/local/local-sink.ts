@@ -33,7 +33,7 @@ export class LocalSink implements EventSink {
   stats(): Record<string, number> {
     const s = this.store.stats;
     return {
-      written: Object.values(s.written).reduce((a, b) => a + b, 0),
+      written: Object.values(s.written).reduce((a, b) => a + b, 0) - s.lost_at_close,
       indexed: s.indexed,
       index_queue: s.index_queue,
       index_deferred: s.index_deferred,

@@ -40,7 +40,10 @@ export interface LocalStoreOptions {
 }
 
 export interface LocalStoreStats {
+  /** Documents accepted per dataset (in the files, or buffered for them; see lost_at_close). */
   written: Record<Dataset, number>;
+  /** Accepted documents still buffered when close() could not write them (also in `dropped`). */
+  lost_at_close: number;
   bytes: number;
   rotations: number;
   /** Events whose file was deleted because the max_files bound was reached: counted, never silent. */
@@ -85,6 +88,7 @@ export class LocalStore {
     rotations: 0,
     dropped: { disk_full: 0, write_error: 0 } as Record<WriteFailureCause, number>,
     torn_tails: 0,
+    lost_at_close: 0,
   };
 
   constructor(private readonly options: LocalStoreOptions) {
@@ -195,6 +199,7 @@ export class LocalStore {
     const f = this.feeder.stats();
     return {
       written: { ...this.counts.written },
+      lost_at_close: this.counts.lost_at_close,
       bytes: this.counts.bytes,
       rotations: this.counts.rotations,
       evicted: f.evicted,
@@ -220,8 +225,9 @@ export class LocalStore {
         const lost = this.writers[s]!.close();
         if (lost > 0) {
           const failure = this.writers[s]!.failure!;
-          // Lines counted as written a moment ago never reached the file: move them to the drop count.
+          // Lines accepted a moment ago never reached the file: they move to the drop count.
           this.counts.dropped[failure.cause] += lost;
+          this.counts.lost_at_close += lost;
           this.conditions[s]!.failing(failure, lost);
           this.options.log?.error({ cause: failure.cause, code: failure.code, dropped: lost }, `local store: ${lost} buffered documents could not be written before closing (${failure.code})`);
         }
