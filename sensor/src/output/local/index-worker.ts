@@ -38,6 +38,8 @@ let streams: StreamFiles[] = [];
 let done: Int32Array;
 let counters: Float64Array;
 const inodes = new Map<string, number>();
+/** every file on disk the index covers (rotated ones from start-up, live ones as they open): what a rebuild reads */
+const known = new Set<string>();
 const behind = new Map<string, Behind>();
 let retryAt = 0;
 let lastErrorLog = 0;
@@ -162,7 +164,7 @@ function failed(error: unknown, what: string): void {
   if (isDamageError(error) && writer) {
     const movedTo = writer.replaceDamaged();
     add(C_QUARANTINED, 1);
-    for (const k of inodes.keys()) {
+    for (const k of known) {
       const [stream, fileId] = k.split(':').map(Number) as [number, number];
       markBehind(stream, fileId, 0, Infinity, 0);
     }
@@ -218,6 +220,7 @@ function handle(m: ToIndexWorker): void {
         const base = streams.find((s) => s.id === f.stream)!.base;
         const path = join(dir, `${base}.${f.fileId}.jsonl`);
         if (!existsSync(path)) continue;
+        known.add(key(f.stream, f.fileId));
         const end = opened?.indexedEnd(f.stream, f.fileId) ?? 0;
         if (end < statSync(path).size) markBehind(f.stream, f.fileId, end, Infinity, 0);
       }
@@ -226,6 +229,7 @@ function handle(m: ToIndexWorker): void {
     }
     case 'file':
       inodes.set(key(m.stream, m.fileId), m.inode);
+      known.add(key(m.stream, m.fileId));
       break;
     case 'rows':
       onRows(JSON.parse(m.rows) as unknown[], m.n);
@@ -241,6 +245,7 @@ function handle(m: ToIndexWorker): void {
         behind.delete(key(m.stream, m.fileId));
       }
       inodes.delete(key(m.stream, m.fileId));
+      known.delete(key(m.stream, m.fileId));
       try {
         if (!openWriter()) throw new Error('the index is not open');
         add(C_EVICTED, writer!.removeFile(m.stream, m.fileId));

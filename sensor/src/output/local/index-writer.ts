@@ -90,8 +90,24 @@ export class IndexWriter {
       if ((flat[b + ROW_OFFSET] as number) >= this.indexedEnd(flat[b + ROW_STREAM] as number, flat[b + ROW_FILE] as number)) fresh.push(b);
     }
     if (fresh.length === 0) return 0;
-    const params: unknown[] = new Array((ROW_FIELDS - 1) * MULTI);
     const fileRuns = new Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>();
+    try {
+      this.insertBatch(flat, fresh, fileRuns);
+    } catch (error) {
+      // Hosts numbered inside the rolled-back transaction are gone from the table: forget them too.
+      try {
+        this.loadHosts(this.db);
+      } catch {
+        this.hostIds.clear(); // a damaged file: it is replaced, hosts are numbered again
+      }
+      throw error;
+    }
+    for (const [key, f] of fileRuns) if (f.end > (this.ends.get(key) ?? 0)) this.ends.set(key, f.end);
+    return fresh.length;
+  }
+
+  private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>): void {
+    const params: unknown[] = new Array((ROW_FIELDS - 1) * MULTI);
     this.db.transaction(() => {
       for (let r = 0; r < fresh.length; ) {
         const many = fresh.length - r >= MULTI;
@@ -124,8 +140,6 @@ export class IndexWriter {
       }
       for (const f of fileRuns.values()) this.upsertFile.run(f.stream, f.fileId, f.lo, f.hi, f.end);
     })();
-    for (const [key, f] of fileRuns) if (f.end > (this.ends.get(key) ?? 0)) this.ends.set(key, f.end);
-    return fresh.length;
   }
 
   /** Drops the rows of a deleted file; returns how many. */
@@ -158,7 +172,7 @@ export class IndexWriter {
     const version = db.query<{ user_version: number }, []>('PRAGMA user_version').get()?.user_version ?? 0;
     db.exec(SCHEMA);
     if (version !== INDEX_VERSION) db.exec(`PRAGMA user_version = ${INDEX_VERSION}`);
-    for (const row of db.query<{ id: number; host_id: string }, []>('SELECT id, host_id FROM hosts').all()) this.hostIds.set(row.host_id, row.id);
+    this.loadHosts(db);
     for (const row of db.query<{ stream: number; file_id: number; end: number }, []>('SELECT stream, file_id, end FROM files').all()) {
       this.ends.set(`${row.stream}:${row.file_id}`, row.end);
     }
@@ -172,6 +186,11 @@ export class IndexWriter {
         'ON CONFLICT (stream, file_id) DO UPDATE SET lo = min(lo, excluded.lo), hi = max(hi, excluded.hi), end = max(end, excluded.end)',
     );
     return db;
+  }
+
+  private loadHosts(db: Database): void {
+    this.hostIds.clear();
+    for (const row of db.query<{ id: number; host_id: string }, []>('SELECT id, host_id FROM hosts').all()) this.hostIds.set(row.host_id, row.id);
   }
 
   /** Small integer per host.id (a store rarely holds more than one), created on first sight. */

@@ -174,15 +174,23 @@ export class JsonlWriter {
   }
 
   private makeRoom(bytes: number): boolean {
-    if (this.failure && this.now() < this.retryAt) return false;
+    if (this.failure && this.now() < this.retryAt) {
+      this.compact();
+      return bytes <= this.bufferBytes - this.buffered;
+    }
     if (!this.flush()) {
-      // Some bytes may have gone out: slide the unwritten rest to the front so the room it freed can be used.
-      this.buffer.copyWithin(0, this.written, this.buffered);
-      this.buffered -= this.written;
-      this.written = 0;
+      this.compact();
       return bytes <= this.bufferBytes - this.buffered;
     }
     return true;
+  }
+
+  /** After a partial write, slides the unwritten rest to the front so the room the written part held can be used. */
+  private compact(): void {
+    if (this.written === 0) return;
+    this.buffer.copyWithin(0, this.written, this.buffered);
+    this.buffered -= this.written;
+    this.written = 0;
   }
 
   private appendLarge(json: string): LineLocation | undefined {
