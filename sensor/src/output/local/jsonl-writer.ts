@@ -163,13 +163,17 @@ export class JsonlWriter {
     return true;
   }
 
-  /** Lines still buffered (not written) when the file is closed are lost: their count is returned. */
+  /**
+   * Lines still buffered (not written) when the file is closed are lost: their count is returned. A line only partly
+   * written is cut from the file, so the file ends with a whole line whatever the disk did.
+   */
   close(): number {
     this.flush();
     let lost = 0;
     for (let i = this.written; i < this.buffered; i++) if (this.buffer[i] === NEWLINE) lost++;
     this.written = this.buffered = 0;
     closeSync(this.fd);
+    if (lost > 0) this.cutTornTail(this.livePath());
     return lost;
   }
 

@@ -120,13 +120,37 @@ describe('local store on a full disk (tmpfs, needs root)', () => {
     const buffered = accepted.length;
     store.close();
     const s = store.stats;
-    // Lines accepted into the buffer that close() could not write are moved to the drop count.
+    // Lines accepted into the buffer that close() could not write are moved to the drop count; a line only partly
+    // written is cut (linesOnDisk checks every file ends with a whole line).
     expect(s.dropped.disk_full).toBe(3000 - linesOnDisk(dir).length);
+    expect(s.lost_at_close).toBeGreaterThan(0);
     expect(buffered).toBeGreaterThan(0);
     expect(s.index_errors).toBeGreaterThan(0); // not even the index could be created
     rmSync(join(dir, 'filler'));
     // The next start indexes what reached the files.
     new LocalStore({ dir }).close();
     expectConsistent(dir, linesOnDisk(dir).map((d) => d.event.id));
+  });
+
+  test.skipIf(!asRoot)('closing with a line only partly written: the fragment is cut, the file ends with a whole line', () => {
+    mounted = mountTmpfs(2 * 1024);
+    const dir = mounted.dir;
+    const store = new LocalStore({ dir }); // a 1 MB buffer: nothing is written before close()
+    fillDisk(join(dir, 'filler'), 100);
+    const ids: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const e = fileEvent(i);
+      store.write(e);
+      ids.push(e.event.id);
+    }
+    store.close();
+    const s = store.stats;
+    const onDisk = linesOnDisk(dir); // every file ends with "\n"
+    expect(onDisk.length).toBeGreaterThan(0); // part of the buffer went out
+    expect(s.lost_at_close).toBe(ids.length - onDisk.length);
+    expect(s.torn_tails).toBe(1);
+    rmSync(join(dir, 'filler'));
+    new LocalStore({ dir }).close();
+    expectConsistent(dir, ids.slice(0, onDisk.length));
   });
 });
