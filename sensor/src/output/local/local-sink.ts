@@ -28,7 +28,8 @@ export class LocalSink implements EventSink {
 
   /**
    * Live stats and the final summary: `written` documents in the files, `indexed` rows in the index (it may lag by
-   * `index_queue`), `dropped_disk_full` / `dropped_write_error` documents that reached no file, per cause.
+   * `index_queue`), `dropped` documents that reached no file, split by cause into `dropped_disk_full` and
+   * `dropped_write_error`.
    */
   stats(): Record<string, number> {
     const s = this.store.stats;
@@ -39,6 +40,8 @@ export class LocalSink implements EventSink {
       index_deferred: s.index_deferred,
       index_errors: s.index_errors,
       reindexed: s.reindexed,
+      // every document that reached no file, whatever the cause (the Elasticsearch output's `dropped` likewise)
+      dropped: s.dropped.disk_full + s.dropped.write_error,
       dropped_disk_full: s.dropped.disk_full,
       dropped_write_error: s.dropped.write_error,
       pending_bytes: s.pending_bytes,
