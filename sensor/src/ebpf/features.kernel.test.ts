@@ -175,14 +175,15 @@ describe.skipIf(!canRunKernelTests)('folding and priority (real kernel)', () => 
   });
 
   for (const flood of [
-    { what: 'failed read-only opens (low priority)', cmd: 'burst 20000', cls: 'droppedLow' as const },
-    { what: 'write-opens of one file (high priority)', cmd: 'storm FILE 20000', cls: 'droppedHigh' as const },
-    { what: 'refused connects (network class)', cmd: 'connects 127.0.0.1 9 20000', cls: 'droppedNet' as const },
+    { what: 'failed read-only opens (low priority)', cmd: 'burst 40000', cls: 'droppedLow' as const },
+    { what: 'write-opens of one file (high priority)', cmd: 'storm FILE 40000', cls: 'droppedHigh' as const },
+    { what: 'refused connects (network class)', cmd: 'connects 127.0.0.1 9 40000', cls: 'droppedNet' as const },
   ]) {
     const arrive = flood.cls === 'droppedNet' ? 'an exec' : 'an exec and a connect';
-    test(`a flood of ${flood.what} cannot take the ring's reserve: ${arrive} during it arrive`, async () => {
-      // 1 MiB ring, nobody draining: the flood fills it to its class's watermark
-      const small = loadSensor({ ringBytes: 1024 * 1024, filters: { ownTgids: [process.pid] } });
+    test(`a flood of ${flood.what} cannot take the ring's reserve: ${arrive} made during it ${flood.cls === 'droppedNet' ? 'arrives' : 'arrive'}`, async () => {
+      // 4 MiB ring, nobody draining: the flood fills it to its class's watermark. The critical eighth (512 KiB) is
+      // shared with every other process on the host, whose execs and exits also wait in this undrained ring.
+      const small = loadSensor({ ringBytes: 4 * 1024 * 1024, filters: { ownTgids: [process.pid] } });
       try {
         const marker = `provmon-marker-${process.pid}`;
         const cmd = flood.cmd.replace('FILE', join(dir, 'flood'));
