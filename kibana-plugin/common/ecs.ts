@@ -141,6 +141,8 @@ export interface EcsEvent {
     /** fields holding a name that was not valid UTF-8, escaped reversibly (docs/events.md, escaped-names.ts) */
     escaped_fields?: string[];
     cgroup_id?: string;
+    /** What the kernel could not copy whole: path, args, arg, executable, unreadable. */
+    truncated?: string[];
     /** Flow reports: see docs/pcap.md for the delta/cumulative decision. */
     flow?: { final: boolean; state?: string; history?: string; tcp_flags?: string[]; dns_resolved?: boolean };
     [extra: string]: unknown;

@@ -2,8 +2,9 @@
  * Typed records decoded from the kernel ring buffer, and the hand-written decoder
  * (the hot path: one call per record, no allocation beyond the record object and its strings).
  *
- * The byte layout is bpf/provmon.h. Offsets below are mirrored by hand and checked
- * against the compiled object's BTF in records.kernel.test.ts.
+ * The byte layout is bpf/provmon.h. Its offsets are written once, in `Layout`, which
+ * records.kernel.test.ts checks against the compiled object's BTF; the decoder reads
+ * every field through that table, so the test covers the offsets that run.
  *
  * Conventions for consumers (process/fd tables, ECS builders):
  *  - Every record has the header fields: the task that made the syscall, sampled at
@@ -380,35 +381,43 @@ function addr(family: number, u8: Uint8Array, o: number): string | null {
  * Decode the record at u8[off .. off+len) (dv and u8 view the same memory). Returns
  * undefined for a record this build does not know (newer kernel object) — callers count it.
  */
+// Every offset below comes from Layout, the table records.kernel.test.ts checks against the object's BTF.
+const L = Layout;
+const H = Layout.hdr;
+const E = Layout.exec;
+const F = Layout.file;
+const N = Layout.net;
+const C = Layout.io_counts;
+
 export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: number): PmRecord | undefined {
-  if (len < 88) return undefined;
-  const k = dv.getUint16(off, true);
+  if (len < H.SIZE) return undefined;
+  const k = dv.getUint16(off + H.kind, true);
   const kind = KIND_NAMES[k];
   if (kind === undefined) return undefined;
   // header: field order kept identical in every object so the engine shares one shape per kind
-  const recordFlags = dv.getUint16(off + 2, true);
-  const tsNs = u64(dv, off + 8);
-  const pid = dv.getUint32(off + 16, true);
-  const tgid = dv.getUint32(off + 20, true);
-  const ppid = dv.getUint32(off + 24, true);
-  const uid = dv.getUint32(off + 28, true);
-  const gid = dv.getUint32(off + 32, true);
-  const euid = dv.getUint32(off + 36, true);
-  const egid = dv.getUint32(off + 40, true);
-  const cgroupId = u64(dv, off + 48);
-  const startNs = u64(dv, off + 56);
-  const ret = s64(dv, off + 64);
-  const comm = cstrAt(u8, off + 72, 16);
+  const recordFlags = dv.getUint16(off + H.flags, true);
+  const tsNs = u64(dv, off + H.ts_ns);
+  const pid = dv.getUint32(off + H.pid, true);
+  const tgid = dv.getUint32(off + H.tgid, true);
+  const ppid = dv.getUint32(off + H.ppid, true);
+  const uid = dv.getUint32(off + H.uid, true);
+  const gid = dv.getUint32(off + H.gid, true);
+  const euid = dv.getUint32(off + H.euid, true);
+  const egid = dv.getUint32(off + H.egid, true);
+  const cgroupId = u64(dv, off + H.cgroup_id);
+  const startNs = u64(dv, off + H.start_ns);
+  const ret = s64(dv, off + H.ret);
+  const comm = cstrAt(u8, off + H.comm, H.SIZE - H.comm);
 
   switch (k) {
     case Kind.EXECVE:
     case Kind.EXECVEAT: {
-      const argc = dv.getUint16(off + 96, true);
-      const argsLen = Math.min(dv.getUint16(off + 98, true), len - 1128);
-      const filenameLen = Math.min(dv.getUint16(off + 100, true), 511);
-      const exeOff = dv.getUint16(off + 102, true);
+      const argc = dv.getUint16(off + E.argc, true);
+      const argsLen = Math.min(dv.getUint16(off + E.args_len, true), len - E.args);
+      const filenameLen = Math.min(dv.getUint16(off + E.filename_len, true), Bounds.PATH_MAX - 1);
+      const exeOff = dv.getUint16(off + E.exe_off, true);
       const argv: string[] = [];
-      let p = off + 1128;
+      let p = off + E.args;
       const end = p + Math.max(0, argsLen);
       for (let i = 0; i < argc && p < end; i++) {
         let q = p;
@@ -418,24 +427,24 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
       }
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        dirfd: dv.getInt32(off + 88, true),
-        atFlags: dv.getUint32(off + 92, true),
-        filename: str(u8, off + 104, off + 104 + filenameLen),
-        exe: exeOff < 512 ? str(u8, off + 616 + exeOff, off + 616 + 512) : null,
+        dirfd: dv.getInt32(off + E.dirfd, true),
+        atFlags: dv.getUint32(off + E.at_flags, true),
+        filename: str(u8, off + E.filename, off + E.filename + filenameLen),
+        exe: exeOff < Bounds.EXE_MAX ? str(u8, off + E.exe + exeOff, off + E.exe + Bounds.EXE_MAX) : null,
         argv,
       } as ExecRecord;
     }
     case Kind.FORK:
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        childPid: dv.getUint32(off + 88, true),
-        childTgid: dv.getUint32(off + 92, true),
-        cloneFlags: u64(dv, off + 96),
-        childStartNs: u64(dv, off + 104),
-        via: FORK_VIA[dv.getUint32(off + 112, true)] ?? 'kernel',
+        childPid: dv.getUint32(off + L.fork.child_pid, true),
+        childTgid: dv.getUint32(off + L.fork.child_tgid, true),
+        cloneFlags: u64(dv, off + L.fork.clone_flags),
+        childStartNs: u64(dv, off + L.fork.child_start_ns),
+        via: FORK_VIA[dv.getUint32(off + L.fork.via, true)] ?? 'kernel',
       } as ForkRecord;
     case Kind.EXIT: {
-      const status = dv.getInt32(off + 88, true);
+      const status = dv.getInt32(off + L.exit.exit_code, true);
       const signal = status & 0x7f;
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
@@ -447,20 +456,20 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
     }
     case Kind.CLOSE:
     case Kind.IO: {
-      const c = off + 96;
+      const c = off + L.io.io;
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        fd: dv.getInt32(off + 88, true),
-        reason: IO_REASON[dv.getUint32(off + 92, true)] ?? 'interval',
-        rdCalls: u64(dv, c),
-        rdBytes: u64(dv, c + 8),
-        wrCalls: u64(dv, c + 16),
-        wrBytes: u64(dv, c + 24),
-        rdFirstNs: u64(dv, c + 32),
-        rdLastNs: u64(dv, c + 40),
-        wrFirstNs: u64(dv, c + 48),
-        wrLastNs: u64(dv, c + 56),
-        errors: dv.getUint32(c + 64, true),
+        fd: dv.getInt32(off + L.io.fd, true),
+        reason: IO_REASON[dv.getUint32(off + L.io.reason, true)] ?? 'interval',
+        rdCalls: u64(dv, c + C.rd_calls),
+        rdBytes: u64(dv, c + C.rd_bytes),
+        wrCalls: u64(dv, c + C.wr_calls),
+        wrBytes: u64(dv, c + C.wr_bytes),
+        rdFirstNs: u64(dv, c + C.rd_first_ns),
+        rdLastNs: u64(dv, c + C.rd_last_ns),
+        wrFirstNs: u64(dv, c + C.wr_first_ns),
+        wrLastNs: u64(dv, c + C.wr_last_ns),
+        errors: dv.getUint32(c + C.errors, true),
       } as IoRecord;
     }
     case Kind.FOLD: {
@@ -490,28 +499,28 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
     case Kind.DUP:
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        oldfd: dv.getInt32(off + 88, true),
-        newfd: dv.getInt32(off + 92, true),
-        flags: dv.getUint32(off + 96, true),
-        via: DUP_VIA[dv.getUint32(off + 100, true)] ?? 'dup',
+        oldfd: dv.getInt32(off + L.dup.oldfd, true),
+        newfd: dv.getInt32(off + L.dup.newfd, true),
+        flags: dv.getUint32(off + L.dup.flags, true),
+        via: DUP_VIA[dv.getUint32(off + L.dup.via, true)] ?? 'dup',
       } as DupRecord;
     case Kind.SETUID:
     case Kind.SETGID:
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        ids: [dv.getUint32(off + 88, true)],
+        ids: [dv.getUint32(off + L.setid.id, true)],
       } as SetidRecord;
     case Kind.SETREUID:
     case Kind.SETREGID:
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        ids: [dv.getUint32(off + 88, true), dv.getUint32(off + 92, true)],
+        ids: [dv.getUint32(off + L.setid.id, true), dv.getUint32(off + L.setid.id + 4, true)],
       } as SetidRecord;
     case Kind.SETRESUID:
     case Kind.SETRESGID:
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        ids: [dv.getUint32(off + 88, true), dv.getUint32(off + 92, true), dv.getUint32(off + 96, true)],
+        ids: [dv.getUint32(off + L.setid.id, true), dv.getUint32(off + L.setid.id + 4, true), dv.getUint32(off + L.setid.id + 8, true)],
       } as SetidRecord;
     case Kind.SOCKET:
     case Kind.CONNECT:
@@ -521,41 +530,42 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
     case Kind.ACCEPT4:
     case Kind.SENDTO:
     case Kind.RECVFROM: {
-      const family = dv.getUint16(off + 92, true);
-      const unixLen = Math.min(dv.getUint16(off + 102, true), 108);
+      const family = dv.getUint16(off + N.family, true);
+      const unixLen = Math.min(dv.getUint16(off + N.unix_len, true), Bounds.UNIX_MAX);
       let unixPath: string | null = null;
       if (family === 1 && unixLen > 0) {
-        unixPath = u8[off + 144] === 0 ? '@' + str(u8, off + 145, off + 144 + unixLen).replace(/\0+$/, '') : cstrAt(u8, off + 144, unixLen);
+        const at = off + N.unix_path;
+        unixPath = u8[at] === 0 ? '@' + str(u8, at + 1, at + unixLen).replace(/\0+$/, '') : cstrAt(u8, at, unixLen);
       }
       const isSocket = k === Kind.SOCKET;
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        fd: dv.getInt32(off + 88, true),
+        fd: dv.getInt32(off + N.fd, true),
         family,
-        type: dv.getUint16(off + 94, true),
-        protocol: dv.getUint16(off + 96, true),
-        localAddress: isSocket ? null : addr(family, u8, off + 112),
-        localPort: dv.getUint16(off + 98, true),
-        remoteAddress: isSocket ? null : addr(family, u8, off + 128),
-        remotePort: dv.getUint16(off + 100, true),
+        type: dv.getUint16(off + N.type, true),
+        protocol: dv.getUint16(off + N.protocol, true),
+        localAddress: isSocket ? null : addr(family, u8, off + N.laddr),
+        localPort: dv.getUint16(off + N.lport, true),
+        remoteAddress: isSocket ? null : addr(family, u8, off + N.raddr),
+        remotePort: dv.getUint16(off + N.rport, true),
         unixPath,
-        arg: dv.getUint32(off + 104, true),
+        arg: dv.getUint32(off + N.arg, true),
       } as NetRecord;
     }
     default: {
       // file events
-      const pathLen = Math.min(dv.getUint16(off + 112, true), 511);
+      const pathLen = Math.min(dv.getUint16(off + F.path_len, true), Bounds.PATH_MAX - 1);
       const isRename = k === Kind.RENAME || k === Kind.RENAMEAT || k === Kind.RENAMEAT2;
-      const path2Len = isRename ? Math.min(dv.getUint16(off + 114, true), 511) : 0;
+      const path2Len = isRename ? Math.min(dv.getUint16(off + F.path2_len, true), Bounds.PATH_MAX - 1) : 0;
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        dirfd: dv.getInt32(off + 88, true),
-        dirfd2: dv.getInt32(off + 92, true),
-        flags: dv.getUint32(off + 96, true),
-        mode: dv.getUint32(off + 100, true),
-        resolve: u64(dv, off + 104),
-        path: str(u8, off + 120, off + 120 + pathLen),
-        path2: isRename ? str(u8, off + 632, off + 632 + path2Len) : null,
+        dirfd: dv.getInt32(off + F.dirfd, true),
+        dirfd2: dv.getInt32(off + F.dirfd2, true),
+        flags: dv.getUint32(off + F.flags, true),
+        mode: dv.getUint32(off + F.mode, true),
+        resolve: u64(dv, off + F.resolve),
+        path: str(u8, off + F.path, off + F.path + pathLen),
+        path2: isRename ? str(u8, off + F.path2, off + F.path2 + path2Len) : null,
       } as FileRecord;
     }
   }

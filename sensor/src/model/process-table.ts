@@ -84,6 +84,14 @@ export class ProcessTable {
     };
   }
 
+  /** A process learnt from /proc after start-up (a record arrived for a pid we never saw fork). */
+  adopt(snapshot: ProcSnapshot, nowMs: number): ProcessInfo {
+    const info = this.fromSnapshot(snapshot);
+    info.parentEntityId = this.byPid.get(info.ppid)?.entityId;
+    this.put(info, nowMs);
+    return info;
+  }
+
   get(pid: number): ProcessInfo | undefined {
     return this.byPid.get(pid);
   }

@@ -3,15 +3,14 @@ import { posix } from 'node:path';
 import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
 import type { ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
 import { ticksFromBootNs } from './entity-id.ts';
-import { errnoName } from '../ebpf/records.ts';
+import { errnoName, Flag } from '../ebpf/records.ts';
 import type { FdTable, FdTarget } from './fd-table.ts';
 import type { HostIdentity } from './host.ts';
 import type { ProcessInfo, ProcessTable } from './process-table.ts';
+import { readProcess } from './proc-scan.ts';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
 const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -70,6 +69,10 @@ export class SyscallEventBuilder {
 
   /** Documents for the record (zero, one or two), in order; tables are updated first so the event sees the new state. */
   handle(rec: PmRecord, emit: (doc: EcsEvent) => void): void {
+    if ((rec.recordFlags & TRUNCATION_FLAGS) !== 0) {
+      const plain = emit;
+      emit = (doc) => plain(markTruncated(doc, rec.recordFlags));
+    }
     switch (rec.kind) {
       case 'fork':
         return this.fork(rec, emit);
@@ -167,7 +170,7 @@ export class SyscallEventBuilder {
     const executable = rec.exe ?? this.resolvePath(rec.tgid, rec.dirfd, rec.filename);
     const info = this.o.processes.exec(
       rec.tgid,
-      { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.uid, gid: rec.gid },
+      { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.euid, gid: rec.egid },
       this.o.toEpochMs(rec.tsNs),
     );
     const doc = this.base(rec, 'process', 'exec', ['start'], this.processFields(info), 'e');
@@ -186,7 +189,8 @@ export class SyscallEventBuilder {
       case 'open':
       case 'openat':
       case 'openat2': {
-        const created = (rec.flags & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL);
+        // The kernel's FMODE_CREATED: true only when this very call made the file, whatever the flags asked for.
+        const created = rec.ret >= 0 && (rec.recordFlags & Flag.CREATED) !== 0;
         action = created ? 'creation' : 'open';
         type = created ? ['creation'] : ['access'];
         if (rec.ret >= 0) this.o.fds.set(rec.tgid, rec.ret, { kind: 'file', path });
@@ -399,6 +403,11 @@ export class SyscallEventBuilder {
   /** A process whose fork we never saw: described from the record header alone, and remembered. */
   private processFromHeader(h: RecordHeader): ProcessInfo {
     this.stats.unknownProcess += 1;
+    // Interval flushes carry only the tgid: /proc is the one place left to learn who the process is.
+    if ((h.recordFlags & Flag.NO_TASK) !== 0) {
+      const snapshot = readProcess(h.tgid);
+      if (snapshot) return this.o.processes.adopt(snapshot, this.o.toEpochMs(h.tsNs));
+    }
     const startTicks = h.startNs ? ticksFromBootNs(h.startNs) : 0;
     return this.o.processes.exec(
       h.tgid,
@@ -444,9 +453,23 @@ export class SyscallEventBuilder {
       host: { name: this.o.host.name, id: this.o.host.id },
       data_stream: { type: 'logs', dataset, namespace: this.o.namespace },
       process,
-      user: { id: String(h.euid) },
-      group: { id: String(h.egid) },
+      ...this.identity(h),
     };
+  }
+
+  /**
+   * user/group of the event: the record's effective ids, or for a record without task context (an interval
+   * flush) the process table's; an id nobody knows (-1) leaves the field out rather than claiming root.
+   */
+  private identity(h: RecordHeader): { user?: { id: string }; group?: { id: string } } {
+    let uid = h.euid;
+    let gid = h.egid;
+    if ((h.recordFlags & Flag.NO_TASK) !== 0) {
+      const info = this.o.processes.get(h.tgid);
+      uid = info?.uid ?? -1;
+      gid = info?.gid ?? -1;
+    }
+    return { ...(uid >= 0 ? { user: { id: String(uid) } } : {}), ...(gid >= 0 ? { group: { id: String(gid) } } : {}) };
   }
 
   /** Relative paths are made absolute against the directory fd or the process's working directory. */
@@ -460,6 +483,23 @@ export class SyscallEventBuilder {
     }
     return base ? posix.join(base, path) : path;
   }
+}
+
+/** Header flags saying the kernel cut part of the payload. */
+const TRUNCATION_FLAGS = Flag.TRUNC_PATH | Flag.TRUNC_ARGS | Flag.TRUNC_ARG | Flag.TRUNC_EXE | Flag.READ_FAULT;
+const TRUNCATION_NAMES: [number, string][] = [
+  [Flag.TRUNC_PATH, 'path'],
+  [Flag.TRUNC_ARGS, 'args'],
+  [Flag.TRUNC_ARG, 'arg'],
+  [Flag.TRUNC_EXE, 'executable'],
+  [Flag.READ_FAULT, 'unreadable'],
+];
+
+/** provmon.truncated names what the kernel could not copy whole, so a reader knows a value is partial. */
+function markTruncated(doc: EcsEvent, flags: number): EcsEvent {
+  const truncated = TRUNCATION_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  doc.provmon = { ...doc.provmon, truncated };
+  return doc;
 }
 
 function readCwd(tgid: number): string | undefined {

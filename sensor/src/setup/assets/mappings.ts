@@ -50,7 +50,7 @@ export const baseFields = {
     type: 'object',
     dynamic: false,
     /** count: syscalls one document stands for when the kernel folded repeated identical accesses (absent: 1) */
-    properties: { syscall: keyword, fd: long, cgroup_id: keyword, count: long, escaped_fields: keyword },
+    properties: { syscall: keyword, fd: long, cgroup_id: keyword, count: long, escaped_fields: keyword, truncated: keyword },
   },
 } as const satisfies CoreProperties;
 

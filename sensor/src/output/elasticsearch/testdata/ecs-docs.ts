@@ -75,6 +75,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     fd: 5,
     escaped_fields: ['file.path'],
     cgroup_id: '4026531835',
+    truncated: ['path'],
     flow: { final: true, state: 'closed', history: 'ShADadFf', tcp_flags: ['SYN', 'ACK', 'FIN'], dns_resolved: true },
   },
 };

@@ -1,0 +1,107 @@
+/**
+ * The document builder on decoded records (no kernel): what each record becomes, and which fields come from the
+ * kernel's flags rather than from guesses.
+ */
+import { describe, expect, test } from 'bun:test';
+import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { Flag, O, type PmRecord } from '../ebpf/records.ts';
+import { FdTable } from './fd-table.ts';
+import { hostIdentity } from './host.ts';
+import { ProcessTable } from './process-table.ts';
+import { SyscallEventBuilder } from './syscall-events.ts';
+import { execRecord, fileRecord, forkRecord, header, ioRecord } from './testdata/records.ts';
+
+const host = hostIdentity('builder-test');
+
+function builder() {
+  const processes = new ProcessTable({ host });
+  const fds = new FdTable();
+  const b = new SyscallEventBuilder({
+    host, processes, fds, namespace: 'default', bootId: 'b00710', toIso: (ns) => new Date(host.bootTimeMs + ns / 1e6).toISOString(),
+    toEpochMs: (ns) => host.bootTimeMs + ns / 1e6,
+  });
+  const docs: EcsEvent[] = [];
+  const feed = (...recs: PmRecord[]) => {
+    for (const r of recs) b.handle(r, (d) => docs.push(d));
+    return docs;
+  };
+  return { b, processes, fds, docs, feed };
+}
+
+describe('file creation comes from the kernel flag', () => {
+  test('an open the kernel marks CREATED is a creation, whatever the flags asked for', () => {
+    const { feed } = builder();
+    const [doc] = feed(fileRecord(100, 'openat', '/tmp/new-file', { flags: O.WRONLY | O.CREAT | O.TRUNC, recordFlags: Flag.CREATED, ret: 3 }));
+    expect(doc!.event.action).toBe('creation');
+    expect(doc!.event.type).toEqual(['creation']);
+    expect(doc!.file?.path).toBe('/tmp/new-file');
+  });
+
+  test('O_CREAT|O_EXCL on a file that exists fails and is not a creation', () => {
+    const { feed } = builder();
+    const [doc] = feed(fileRecord(100, 'openat', '/tmp/exists', { flags: O.WRONLY | O.CREAT | O.EXCL, ret: -17 }));
+    expect(doc!.event.action).toBe('open');
+    expect(doc!.event.outcome).toBe('failure');
+    expect(doc!.error?.code).toBe('EEXIST');
+  });
+
+  test('O_CREAT on an existing file opens it', () => {
+    const { feed } = builder();
+    const [doc] = feed(fileRecord(100, 'openat', '/tmp/exists', { flags: O.WRONLY | O.CREAT, ret: 3 }));
+    expect(doc!.event.action).toBe('open');
+    expect(doc!.event.type).toEqual(['access']);
+  });
+});
+
+describe('interval I/O flushes (no task context in the record)', () => {
+  test('take user, group and process from the process table, not the zeroed header', () => {
+    const { feed, docs } = builder();
+    feed(execRecord(200, '/usr/bin/dd', ['dd', 'of=/tmp/out'], { euid: 1234, egid: 2345, uid: 1234, gid: 2345 }));
+    feed(fileRecord(200, 'openat', '/tmp/out', { flags: O.WRONLY, ret: 4, euid: 1234, egid: 2345 }));
+    const zeroed = header(200, { recordFlags: Flag.NO_TASK, pid: 0, ppid: 0, uid: 0, gid: 0, euid: 0, egid: 0, startNs: 0, comm: '' });
+    const write = feed(ioRecord(200, 4, { ...zeroed, kind: 'io', reason: 'interval', wrCalls: 3, wrBytes: 300, wrFirstNs: 1, wrLastNs: 2 })).at(-1)!;
+    expect(write.event.action).toBe('write');
+    expect(write.user).toEqual({ id: '1234' });
+    expect(write.group).toEqual({ id: '2345' });
+    expect(write.process?.entity_id).toBe(docs[0]!.process!.entity_id);
+    expect(write.process?.executable).toBe('/usr/bin/dd');
+  });
+
+  test('for a process the table never saw, describe it from /proc', () => {
+    const { feed, fds } = builder();
+    fds.set(process.pid, 9, { kind: 'file', path: '/tmp/seen' });
+    const zeroed = header(process.pid, { recordFlags: Flag.NO_TASK, pid: 0, ppid: 0, uid: 0, gid: 0, euid: 0, egid: 0, startNs: 0, comm: '' });
+    const [read] = feed(ioRecord(process.pid, 9, { ...zeroed, kind: 'io', reason: 'interval', rdCalls: 1, rdBytes: 10, rdFirstNs: 1, rdLastNs: 1 }));
+    expect(read!.process?.executable).toBe(process.execPath);
+    expect(read!.process?.parent?.pid).toBe(process.ppid);
+    expect(read!.user?.id).toBe(String(process.geteuid!()));
+  });
+});
+
+describe('truncation is a field', () => {
+  test('a cut path and cut argv are named in provmon.truncated', () => {
+    const { feed } = builder();
+    const [exec] = feed(execRecord(300, '/usr/bin/echo', ['echo', 'x'.repeat(10)], { recordFlags: Flag.TRUNC_ARGS | Flag.TRUNC_ARG }));
+    expect(exec!.provmon?.truncated).toEqual(['args', 'arg']);
+    const [open] = feed(fileRecord(300, 'openat', '/tmp/long', { recordFlags: Flag.TRUNC_PATH, ret: 3 })).slice(1);
+    expect(open!.provmon?.truncated).toEqual(['path']);
+    expect(open!.provmon?.open).toBeDefined();
+  });
+
+  test('a whole record has no provmon.truncated', () => {
+    const { feed } = builder();
+    const [exec] = feed(execRecord(301, '/usr/bin/true', ['true']));
+    expect(exec!.provmon?.truncated).toBeUndefined();
+  });
+});
+
+describe('process lineage', () => {
+  test('fork then exec: the child keeps its entity id and names its parent', () => {
+    const { feed } = builder();
+    feed(execRecord(400, '/usr/bin/bash', ['bash']));
+    const [fork, exec] = feed(forkRecord(400, 401), execRecord(401, '/usr/bin/curl', ['curl', '-s', 'http://x/'], { startNs: forkRecord(400, 401).childStartNs, ppid: 400 })).slice(1);
+    expect(fork!.process?.entity_id).toBe(exec!.process!.entity_id);
+    expect(exec!.process?.parent?.executable).toBe('/usr/bin/bash');
+    expect(exec!.process?.args).toEqual(['curl', '-s', 'http://x/']);
+  });
+});
