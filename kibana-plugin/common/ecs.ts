@@ -45,7 +45,7 @@ export const EVENT_ACTIONS = {
     'connection_accepted', // accept/accept4: source.* is the peer, destination.* the local end
     'send', // aggregated write/sendto on a socket fd: provmon.io.{count,bytes}
     'receive', // aggregated read/recvfrom on a socket fd
-    'disconnect', // close() of a socket fd
+    'disconnect_received', // close() of a connected socket fd (Defend's name for it)
   ],
   flow: ['network_flow'],
   dns: ['lookup_result', 'lookup_requested'],
@@ -61,6 +61,8 @@ export interface EcsProcessRef {
   executable?: string;
   args?: string[];
   args_count?: number;
+  /** args joined with spaces, as Elastic Defend writes it on Linux */
+  command_line?: string;
   start?: string;
 }
 
@@ -69,6 +71,9 @@ export interface EcsProcess extends EcsProcessRef {
   end?: string;
   exit_code?: number;
   working_directory?: string;
+  /** true when the process has a controlling terminal */
+  interactive?: boolean;
+  tty?: { char_device: { major: number; minor: number } };
   thread?: { id: number };
 }
 
@@ -100,7 +105,13 @@ export interface EcsEvent {
     /** nanoseconds */
     duration?: number;
   };
-  host: { name: string; id: string; hostname?: string };
+  host: {
+    name: string;
+    id: string;
+    hostname?: string;
+    os?: { type: 'linux'; family: string; name: string; version?: string; full?: string; platform: string; kernel: string };
+    architecture?: string;
+  };
   data_stream: { type: 'logs'; dataset: `provmon.${Dataset}`; namespace: string };
   process?: EcsProcess;
   user?: { id: string; name?: string };

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { arch, hostname, release } from 'node:os';
 import { createHash } from 'node:crypto';
 
 /** Linux reports process start times in USER_HZ ticks; it is 100 on every architecture Debian ships. */
@@ -12,7 +12,64 @@ export interface HostIdentity {
   name: string;
   /** Wall-clock time of boot in ms (btime from /proc/stat), to turn boot-relative times into timestamps. */
   bootTimeMs: number;
+  /** ECS host.os: what Elastic's prebuilt rules filter on first (host.os.type == "linux"). */
+  os: HostOs;
+  /** ECS host.architecture, the kernel's name for it (x86_64, aarch64) */
+  architecture: string;
 }
+
+export interface HostOs {
+  type: 'linux';
+  /** the distribution family: ID_LIKE's first word, else ID (debian, rhel, ...) */
+  family: string;
+  /** NAME from os-release, e.g. "Debian GNU/Linux" */
+  name: string;
+  /** VERSION from os-release, e.g. "12 (bookworm)" */
+  version?: string;
+  /** PRETTY_NAME */
+  full?: string;
+  /** ID from os-release (as Beats reports it), e.g. "debian" */
+  platform: string;
+  /** uname -r */
+  kernel: string;
+}
+
+/** os-release(5): KEY=value lines, values optionally quoted. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2]!;
+    if (/^(["']).*\1$/.test(v)) v = v.slice(1, -1).replace(/\\(["'`$\\])/g, '$1');
+    out[m[1]!] = v;
+  }
+  return out;
+}
+
+export function readHostOs(kernel = release()): HostOs {
+  let fields: Record<string, string> = {};
+  for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
+    if (existsSync(path)) {
+      fields = parseOsRelease(readFileSync(path, 'utf8'));
+      break;
+    }
+  }
+  // os-release's documented defaults when a key is missing.
+  const platform = fields.ID || 'linux';
+  return {
+    type: 'linux',
+    family: fields.ID_LIKE?.split(/\s+/)[0] || platform,
+    name: fields.NAME || 'Linux',
+    ...(fields.VERSION ? { version: fields.VERSION } : fields.VERSION_ID ? { version: fields.VERSION_ID } : {}),
+    ...(fields.PRETTY_NAME ? { full: fields.PRETTY_NAME } : {}),
+    platform,
+    kernel,
+  };
+}
+
+/** Node's arch names mapped to the kernel's (uname -m), which is what ECS examples and Elastic agents report. */
+const KERNEL_ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7l', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
 
 export function readMachineId(): string {
   for (const path of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
@@ -32,5 +89,16 @@ export function readBootTimeMs(statText = readFileSync('/proc/stat', 'utf8')): n
 }
 
 export function hostIdentity(configuredName = ''): HostIdentity {
-  return { id: readMachineId(), name: configuredName || hostname(), bootTimeMs: readBootTimeMs() };
+  return {
+    id: readMachineId(),
+    name: configuredName || hostname(),
+    bootTimeMs: readBootTimeMs(),
+    os: readHostOs(),
+    architecture: KERNEL_ARCH[arch()] ?? arch(),
+  };
+}
+
+/** The ECS `host` object every document carries, built once per sensor. */
+export function ecsHost(host: HostIdentity): { name: string; id: string; os: HostOs; architecture: string } {
+  return { name: host.name, id: host.id, os: host.os, architecture: host.architecture };
 }

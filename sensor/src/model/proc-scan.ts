@@ -13,6 +13,8 @@ export interface ProcSnapshot {
   uid: number;
   gid: number;
   cwd: string | undefined;
+  /** controlling terminal, /proc/<pid>/stat field 7 (0: none) */
+  ttyNr: number;
 }
 
 function readOrUndefined(read: () => string): string | undefined {
@@ -24,16 +26,17 @@ function readOrUndefined(read: () => string): string | undefined {
 }
 
 /** Parses /proc/<pid>/stat; comm may contain spaces and parentheses, so split at the last ')'. */
-export function parseStat(text: string): { name: string; ppid: number; startTicks: number } | undefined {
+export function parseStat(text: string): { name: string; ppid: number; startTicks: number; ttyNr: number } | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
   const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state); ppid is field 4, starttime field 22.
+  // fields[0] is field 3 (state); ppid is field 4, tty_nr field 7, starttime field 22.
   const ppid = Number(fields[1]);
+  const ttyNr = Number(fields[4]);
   const startTicks = Number(fields[19]);
   if (!Number.isFinite(ppid) || !Number.isFinite(startTicks)) return undefined;
-  return { name: text.slice(open + 1, close), ppid, startTicks };
+  return { name: text.slice(open + 1, close), ppid, startTicks, ttyNr: Number.isFinite(ttyNr) ? ttyNr : 0 };
 }
 
 function idsFromStatus(text: string, key: 'Uid' | 'Gid'): number {
@@ -69,7 +72,19 @@ export function readProcess(pid: number, procRoot = '/proc'): ProcSnapshot | und
     uid: idsFromStatus(status, 'Uid'),
     gid: idsFromStatus(status, 'Gid'),
     cwd: readOrUndefined(() => readlinkName(`${base}/cwd`)),
+    ttyNr: parsed.ttyNr,
   };
+}
+
+/**
+ * What an exec record cannot tell and /proc can, read right after the exec: the working directory (chdir is not
+ * traced) and the controlling terminal. Undefined when the process is gone already.
+ */
+export function readExecContext(pid: number, procRoot = '/proc'): { cwd: string | undefined; ttyNr: number } | undefined {
+  const stat = readOrUndefined(() => readFileSync(`${procRoot}/${pid}/stat`, 'utf8'));
+  const parsed = stat ? parseStat(stat) : undefined;
+  if (!parsed) return undefined;
+  return { cwd: readOrUndefined(() => readlinkName(`${procRoot}/${pid}/cwd`)), ttyNr: parsed.ttyNr };
 }
 
 /** Every process (thread-group leader) visible now. Threads are not listed under /proc directly, only their leaders. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { hostIdentity } from './host.ts';
+import { hostIdentity, parseOsRelease, readHostOs } from './host.ts';
 import { ticksFromBootNs } from './entity-id.ts';
 import { parseStat, readProcess, scanProcesses } from './proc-scan.ts';
 import { ProcessTable } from './process-table.ts';
@@ -9,7 +9,7 @@ const host = hostIdentity('test-host');
 describe('/proc scan', () => {
   test('parses a comm holding spaces and parentheses', () => {
     const stat = '4242 (a) b (c)) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 200';
-    expect(parseStat(stat)).toEqual({ name: 'a) b (c)', ppid: 17, startTicks: 98765 });
+    expect(parseStat(stat)).toEqual({ name: 'a) b (c)', ppid: 17, startTicks: 98765, ttyNr: 0 });
   });
 
   test('describes this very process: executable, args, parent and a start time near now', () => {
@@ -43,7 +43,7 @@ describe('/proc scan', () => {
 describe('process table', () => {
   test('fork copies the parent image, exec replaces it and keeps the entity id', () => {
     const table = new ProcessTable({ host });
-    table.seedFromProc([{ pid: 10, ppid: 1, name: 'bash', executable: '/usr/bin/bash', args: ['bash'], startTicks: 500, uid: 0, gid: 0, cwd: '/' }]);
+    table.seedFromProc([{ pid: 10, ppid: 1, name: 'bash', executable: '/usr/bin/bash', args: ['bash'], startTicks: 500, uid: 0, gid: 0, cwd: '/', ttyNr: 0 }]);
     const child = table.fork(10, 11, 600, 0);
     expect(child.parentEntityId).toBe(table.get(10)!.entityId);
     expect(child.executable).toBe('/usr/bin/bash');
@@ -83,5 +83,16 @@ describe('process table', () => {
   test('kernel nanoseconds convert to the ticks /proc reports', () => {
     expect(ticksFromBootNs(123_456_789_012n)).toBe(12345);
     expect(ticksFromBootNs(9_999_999)).toBe(0);
+  });
+});
+
+describe('host operating system', () => {
+  test('os-release fields map to host.os, with quoting and ID_LIKE as the family', () => {
+    const fields = parseOsRelease('NAME="Ubuntu"\nVERSION="24.04 LTS (Noble)"\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 24.04 LTS"\n# c\n');
+    expect(fields).toEqual({ NAME: 'Ubuntu', VERSION: '24.04 LTS (Noble)', ID: 'ubuntu', ID_LIKE: 'debian', PRETTY_NAME: 'Ubuntu 24.04 LTS' });
+    const os = readHostOs('6.1.0');
+    expect(os.type).toBe('linux');
+    expect(os.kernel).toBe('6.1.0');
+    expect(os.platform.length).toBeGreaterThan(0);
   });
 });

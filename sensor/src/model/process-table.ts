@@ -17,6 +17,8 @@ export interface ProcessInfo {
   uid: number;
   gid: number;
   cwd: string | undefined;
+  /** controlling terminal as /proc encodes it (0: none); undefined when unknown */
+  ttyNr: number | undefined;
   /** Set on exit; the entry lingers a while for events still in flight from other CPUs. */
   exitedAtMs?: number;
   exitCode?: number;
@@ -81,6 +83,7 @@ export class ProcessTable {
       uid: s.uid,
       gid: s.gid,
       cwd: s.cwd,
+      ttyNr: s.ttyNr,
     };
   }
 
@@ -112,6 +115,7 @@ export class ProcessTable {
       uid: parent?.uid ?? -1,
       gid: parent?.gid ?? -1,
       cwd: parent?.cwd,
+      ttyNr: parent?.ttyNr,
     };
     this.put(child, nowMs);
     return child;
@@ -121,7 +125,11 @@ export class ProcessTable {
    * A new image in an existing process: entity id and parent stay, executable and args change. A pid we never saw
    * (its fork was lost or predates a gap) is created from what the exec tells.
    */
-  exec(pid: number, update: { executable: string; args: string[]; name: string; startTicks: number; ppid: number; uid: number; gid: number }, nowMs: number): ProcessInfo {
+  exec(
+    pid: number,
+    update: { executable: string; args: string[]; name: string; startTicks: number; ppid: number; uid: number; gid: number; cwd?: string; ttyNr?: number },
+    nowMs: number,
+  ): ProcessInfo {
     let info = this.byPid.get(pid);
     if (!info || info.startTicks !== update.startTicks) {
       info = {
@@ -136,7 +144,8 @@ export class ProcessTable {
         start: this.startIso(update.startTicks),
         uid: update.uid,
         gid: update.gid,
-        cwd: undefined,
+        cwd: update.cwd,
+        ttyNr: update.ttyNr,
       };
       this.put(info, nowMs);
       return info;
@@ -146,6 +155,8 @@ export class ProcessTable {
     info.name = update.name;
     info.uid = update.uid;
     info.gid = update.gid;
+    if (update.cwd !== undefined) info.cwd = update.cwd;
+    if (update.ttyNr !== undefined) info.ttyNr = update.ttyNr;
     return info;
   }
 

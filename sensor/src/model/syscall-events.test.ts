@@ -3,12 +3,15 @@
  * kernel's flags rather than from guesses.
  */
 import { describe, expect, test } from 'bun:test';
+import { mkdtempSync } from 'node:fs';
+import { release } from 'node:os';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import { Flag, O, type PmRecord } from '../ebpf/records.ts';
 import { FdTable } from './fd-table.ts';
 import { hostIdentity } from './host.ts';
 import { ProcessTable } from './process-table.ts';
-import { SyscallEventBuilder } from './syscall-events.ts';
+import { AccountNames } from './account-names.ts';
+import { SyscallEventBuilder, ttyDevice } from './syscall-events.ts';
 import { execRecord, fileRecord, forkRecord, header, ioRecord } from './testdata/records.ts';
 
 const host = hostIdentity('builder-test');
@@ -103,5 +106,78 @@ describe('process lineage', () => {
     expect(fork!.process?.entity_id).toBe(exec!.process!.entity_id);
     expect(exec!.process?.parent?.executable).toBe('/usr/bin/bash');
     expect(exec!.process?.args).toEqual(['curl', '-s', 'http://x/']);
+  });
+});
+
+describe('fields detection content reads', () => {
+  test('every document names the host OS and architecture', () => {
+    const { feed } = builder();
+    const docs = feed(execRecord(500, '/usr/bin/true', ['true']), fileRecord(500, 'unlinkat', '/tmp/x'));
+    for (const d of docs) {
+      expect(d.host.os?.type).toBe('linux');
+      expect(d.host.os?.kernel).toBe(release());
+      expect(d.host.architecture).toBe(process.arch === 'x64' ? 'x86_64' : 'aarch64');
+    }
+  });
+
+  test('exec: command line, working directory and terminal from the running process; parent args and command line', () => {
+    const child = Bun.spawn(['sleep', '30'], { cwd: '/tmp' });
+    try {
+      const { feed } = builder();
+      feed(execRecord(600, '/usr/bin/bash', ['bash', '-c', 'sleep 30']));
+      const [exec] = feed(execRecord(child.pid, '/usr/bin/sleep', ['sleep', '30'], { ppid: 600 })).slice(1);
+      expect(exec!.process).toMatchObject({
+        command_line: 'sleep 30',
+        working_directory: '/tmp',
+        interactive: false,
+        parent: { name: 'worker', executable: '/usr/bin/bash', args: ['bash', '-c', 'sleep 30'], args_count: 3, command_line: 'bash -c sleep 30' },
+      });
+      expect(exec!.process?.tty).toBeUndefined();
+    } finally {
+      child.kill();
+    }
+  });
+
+  test('an exec whose process is gone keeps the working directory and terminal it inherited', () => {
+    const { feed, processes } = builder();
+    feed(execRecord(700, '/usr/bin/bash', ['bash']));
+    processes.get(700)!.cwd = '/home/alice';
+    processes.get(700)!.ttyNr = 34816 + 3;
+    const gone = 2 ** 22 + 11; // above pid_max: never a live pid
+    const fork = forkRecord(700, gone);
+    const [exec] = feed(fork, execRecord(gone, '/usr/bin/id', ['id'], { ppid: 700, startNs: fork.childStartNs })).slice(2);
+    expect(exec!.process).toMatchObject({ working_directory: '/home/alice', interactive: true, tty: { char_device: { major: 136, minor: 3 } } });
+  });
+
+  test('user.name and group.name from the account files; an unknown id has no name', () => {
+    const dir = mkdtempSync('/tmp/provmon-accounts-');
+    Bun.write(`${dir}/passwd`, 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+    Bun.write(`${dir}/group`, 'root:x:0:\nstaff:x:1000:alice\n');
+    const processes = new ProcessTable({ host });
+    const b = new SyscallEventBuilder({
+      host, processes, fds: new FdTable(), namespace: 'default', bootId: 'b', toIso: (ns) => new Date(ns / 1e6).toISOString(), toEpochMs: (ns) => ns / 1e6,
+      accounts: new AccountNames({ passwdPath: `${dir}/passwd`, groupPath: `${dir}/group` }),
+    });
+    const docs: EcsEvent[] = [];
+    b.handle(execRecord(800, '/usr/bin/id', ['id']), (d) => docs.push(d));
+    b.handle(execRecord(801, '/usr/bin/id', ['id'], { euid: 4242, egid: 4242 }), (d) => docs.push(d));
+    expect(docs[0]!.user).toEqual({ id: '1000', name: 'alice' });
+    expect(docs[0]!.group).toEqual({ id: '1000', name: 'staff' });
+    expect(docs[1]!.user).toEqual({ id: '4242' });
+    expect(docs[1]!.group).toEqual({ id: '4242' });
+  });
+
+  test('the terminal number decodes as the kernel encodes it', () => {
+    expect(ttyDevice(34816)).toEqual({ major: 136, minor: 0 }); // /dev/pts/0
+    expect(ttyDevice(1025)).toEqual({ major: 4, minor: 1 }); // /dev/tty1
+    expect(ttyDevice((136 << 8) | (300 & 0xff) | ((300 & ~0xff) << 12))).toEqual({ major: 136, minor: 300 });
+  });
+
+  test('closing a connected socket is disconnect_received', () => {
+    const { feed, fds } = builder();
+    fds.set(900, 5, { kind: 'socket', family: 'ipv4', transport: 'tcp', local: { ip: '127.0.0.1', port: 40000 }, remote: { ip: '127.0.0.1', port: 80 }, role: 'client' });
+    const [doc] = feed(ioRecord(900, 5));
+    expect(doc!.event.action).toBe('disconnect_received');
+    expect(doc!.event.type).toEqual(['end']);
   });
 });

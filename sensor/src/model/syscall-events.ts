@@ -5,9 +5,10 @@ import type { ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecor
 import { ticksFromBootNs } from './entity-id.ts';
 import { errnoName, Flag } from '../ebpf/records.ts';
 import type { FdTable, FdTarget } from './fd-table.ts';
-import type { HostIdentity } from './host.ts';
+import { ecsHost, type HostIdentity } from './host.ts';
+import { AccountNames } from './account-names.ts';
 import type { ProcessInfo, ProcessTable } from './process-table.ts';
-import { readProcess } from './proc-scan.ts';
+import { readExecContext, readProcess } from './proc-scan.ts';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -51,6 +52,8 @@ export interface SyscallEventOptions {
   namespace: string;
   /** Short boot id: with kernel timestamps it makes event ids unique across reboots. */
   bootId: string;
+  /** user.name / group.name lookup (default: the host's /etc/passwd and /etc/group) */
+  accounts?: AccountNames;
 }
 
 type Category = 'process' | 'file' | 'network';
@@ -62,9 +65,13 @@ type Category = 'process' | 'file' | 'network';
 export class SyscallEventBuilder {
   readonly stats: SyscallEventStats = { unattributedIo: 0, unknownProcess: 0 };
   private readonly idPrefix: string;
+  private readonly host: EcsEvent['host'];
+  private readonly accounts: AccountNames;
 
   constructor(private readonly o: SyscallEventOptions) {
     this.idPrefix = `${o.host.id.slice(0, 8)}${o.bootId.slice(0, 8)}`;
+    this.host = ecsHost(o.host);
+    this.accounts = o.accounts ?? new AccountNames();
   }
 
   /** Documents for the record (zero, one or two), in order; tables are updated first so the event sees the new state. */
@@ -137,11 +144,10 @@ export class SyscallEventBuilder {
         id: `${this.idPrefix}-s${info.pid.toString(36)}-${info.startTicks.toString(36)}-${seq.toString(36)}`,
         sequence: seq,
       },
-      host: { name: this.o.host.name, id: this.o.host.id },
+      host: this.host,
       data_stream: { type: 'logs', dataset: 'provmon.process', namespace: this.o.namespace },
       process: this.processFields(info),
-      user: { id: String(info.uid) },
-      group: { id: String(info.gid) },
+      ...this.identityFields(info.uid, info.gid),
     };
   }
 
@@ -168,9 +174,10 @@ export class SyscallEventBuilder {
       return emit(this.failed(doc, rec.ret));
     }
     const executable = rec.exe ?? this.resolvePath(rec.tgid, rec.dirfd, rec.filename);
+    const context = readExecContext(rec.tgid);
     const info = this.o.processes.exec(
       rec.tgid,
-      { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.euid, gid: rec.egid },
+      { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.euid, gid: rec.egid, ...context },
       this.o.toEpochMs(rec.tsNs),
     );
     const doc = this.base(rec, 'process', 'exec', ['start'], this.processFields(info), 'e');
@@ -238,7 +245,7 @@ export class SyscallEventBuilder {
     if (rec.rdCalls > 0) emit(this.ioDoc(rec, target, proc, 'read', rec.rdCalls, rec.rdBytes, rec.rdFirstNs, rec.rdLastNs));
     if (rec.wrCalls > 0) emit(this.ioDoc(rec, target, proc, 'write', rec.wrCalls, rec.wrBytes, rec.wrFirstNs, rec.wrLastNs));
     if (rec.kind === 'close' && target.kind === 'socket' && target.remote) {
-      const doc = this.base(rec, 'network', 'disconnect', ['end'], proc, 'd');
+      const doc = this.base(rec, 'network', 'disconnect_received', ['end'], proc, 'd');
       this.socketEnds(doc, target);
       emit(doc);
     }
@@ -425,11 +432,22 @@ export class SyscallEventBuilder {
       ...(info.executable ? { executable: info.executable } : {}),
       args: info.args,
       args_count: info.args.length,
+      ...(info.args.length ? { command_line: info.args.join(' ') } : {}),
+      ...(info.cwd ? { working_directory: info.cwd } : {}),
     };
+    if (info.ttyNr !== undefined) {
+      proc.interactive = info.ttyNr !== 0;
+      if (info.ttyNr !== 0) proc.tty = { char_device: ttyDevice(info.ttyNr) };
+    }
     const parent = this.o.processes.get(info.ppid);
     proc.parent = { pid: info.ppid, entity_id: info.parentEntityId ?? parent?.entityId ?? '' };
     if (parent?.executable) proc.parent.executable = parent.executable;
     if (parent?.name) proc.parent.name = parent.name;
+    if (parent?.args.length) {
+      proc.parent.args = parent.args;
+      proc.parent.args_count = parent.args.length;
+      proc.parent.command_line = parent.args.join(' ');
+    }
     if (!proc.parent.entity_id) delete (proc.parent as { entity_id?: string }).entity_id;
     return proc;
   }
@@ -450,7 +468,7 @@ export class SyscallEventBuilder {
         id: `${this.idPrefix}-${h.tsNs.toString(36)}-${h.pid.toString(36)}-${tag}`,
         sequence: atNs,
       },
-      host: { name: this.o.host.name, id: this.o.host.id },
+      host: this.host,
       data_stream: { type: 'logs', dataset, namespace: this.o.namespace },
       process,
       ...this.identity(h),
@@ -469,7 +487,20 @@ export class SyscallEventBuilder {
       uid = info?.uid ?? -1;
       gid = info?.gid ?? -1;
     }
-    return { ...(uid >= 0 ? { user: { id: String(uid) } } : {}), ...(gid >= 0 ? { group: { id: String(gid) } } : {}) };
+    return this.identityFields(uid, gid);
+  }
+
+  private identityFields(uid: number, gid: number): { user?: { id: string; name?: string }; group?: { id: string; name?: string } } {
+    const out: { user?: { id: string; name?: string }; group?: { id: string; name?: string } } = {};
+    if (uid >= 0) {
+      const name = this.accounts.user(uid);
+      out.user = name === undefined ? { id: String(uid) } : { id: String(uid), name };
+    }
+    if (gid >= 0) {
+      const name = this.accounts.group(gid);
+      out.group = name === undefined ? { id: String(gid) } : { id: String(gid), name };
+    }
+    return out;
   }
 
   /** Relative paths are made absolute against the directory fd or the process's working directory. */
@@ -483,6 +514,11 @@ export class SyscallEventBuilder {
     }
     return base ? posix.join(base, path) : path;
   }
+}
+
+/** /proc's tty_nr is the kernel's new_encode_dev(): major in bits 8-19, minor in bits 0-7 and 20-31. */
+export function ttyDevice(ttyNr: number): { major: number; minor: number } {
+  return { major: (ttyNr >>> 8) & 0xfff, minor: (ttyNr & 0xff) | ((ttyNr >>> 12) & 0xfff00) };
 }
 
 /** Header flags saying the kernel cut part of the payload. */

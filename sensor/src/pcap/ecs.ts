@@ -14,7 +14,7 @@ import type { CaptureStats } from './libpcap.ts';
 import type { DnsEvent } from './pipeline.ts';
 
 export interface EcsContext {
-  host: { name: string; id: string; hostname?: string };
+  host: EcsEvent['host'];
   /** data stream namespace (default "default") */
   namespace?: string;
   /** live capture drop counters at the time of the report, kept with the flows */

@@ -1,7 +1,7 @@
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log/logger.ts';
-import type { HostIdentity } from '../model/host.ts';
+import { ecsHost, type HostIdentity } from '../model/host.ts';
 import { readCaptureFile, type CaptureFileResult } from '../pcap/capture-file.ts';
 import { dnsDocument, flowDocument, type EcsContext } from '../pcap/ecs.ts';
 import { PcapHandle, type CaptureStats } from '../pcap/libpcap.ts';
@@ -26,7 +26,7 @@ export class PacketCapture {
     onFlow: (doc: EcsEvent) => void = () => {},
   ) {
     const pcap = config.pcap_config;
-    this.context = { host: { name: host.name, id: host.id }, namespace: config.es_config.namespace };
+    this.context = { host: ecsHost(host), namespace: config.es_config.namespace };
     this.pipeline = new PcapPipeline({
       flowTimeoutSec: pcap.flow_timeout,
       flushIntervalSec: pcap.flush_interval,

@@ -3,8 +3,8 @@
  * pipelines add (event.ingested, tags, dns.question.subdomain/top_level_domain). Grouped like ECS field sets; each
  * dataset's index template composes the groups its documents carry (docs/events.md).
  *
- * Types follow ECS 9.4 with core types only: ECS `wildcard` (process.command_line, not written) and
- * `match_only_text` multi-fields become `text`, `constant_keyword` (data_stream.*) becomes `keyword`.
+ * Types follow ECS 9.4 with core types only: ECS `wildcard` (process.command_line) becomes `keyword` with a
+ * `text` multi-field, `match_only_text` multi-fields become `text`, `constant_keyword` (data_stream.*) becomes `keyword`.
  * Objects are `dynamic: false`: a field that is not mapped here stays in _source but is not indexed, and never
  * makes Elasticsearch reject a document (strict mapping would turn a new sensor field into data loss).
  * The mapping test checks, field by field, that a document with every field of ecs.ts is fully mapped.
@@ -41,7 +41,13 @@ export const baseFields = {
     /** set by the ingest pipelines */
     ingested: date,
   }),
-  host: obj({ name: keyword, id: keyword, hostname: keyword }),
+  host: obj({
+    name: keyword,
+    id: keyword,
+    hostname: keyword,
+    os: obj({ type: keyword, family: keyword, name: keywordText, version: keyword, full: keywordText, platform: keyword, kernel: keyword }),
+    architecture: keyword,
+  }),
   data_stream: obj({ type: keyword, dataset: keyword, namespace: keyword }),
   error: obj({ code: keyword, message: { type: 'text' } }),
   /** added by the pipelines' guards and failure handlers (provmon_pipeline_error, provmon_ecs_categorization_mismatch…) */
@@ -61,6 +67,7 @@ const processRef = {
   executable: keywordText,
   args: keyword,
   args_count: long,
+  command_line: keywordText,
   start: date,
 } as const satisfies CoreProperties;
 
@@ -72,6 +79,8 @@ export const processFields = {
     end: date,
     exit_code: long,
     working_directory: keywordText,
+    interactive: bool,
+    tty: obj({ char_device: obj({ major: long, minor: long }) }),
     thread: obj({ id: long }),
   }),
   user: obj({ id: keyword, name: keyword }),

@@ -24,7 +24,13 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     end: '2026-11-24T10:00:00.000Z',
     duration: 2_000_000_000,
   },
-  host: { name: 'sensor-1', id: '0123456789abcdef0123456789abcdef', hostname: 'sensor-1.example.internal' },
+  host: {
+    name: 'sensor-1',
+    id: '0123456789abcdef0123456789abcdef',
+    hostname: 'sensor-1.example.internal',
+    os: { type: 'linux', family: 'debian', name: 'Debian GNU/Linux', version: '12 (bookworm)', full: 'Debian GNU/Linux 12 (bookworm)', platform: 'debian', kernel: '6.18.44' },
+    architecture: 'x86_64',
+  },
   data_stream: { type: 'logs', dataset: 'provmon.flow', namespace: 'default' },
   process: {
     pid: 4242,
@@ -33,11 +39,14 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     executable: '/usr/bin/curl',
     args: ['curl', '-s', 'https://example.com/'],
     args_count: 3,
+    command_line: 'curl -s https://example.com/',
     start: '2026-11-24T09:59:57.000Z',
-    parent: { pid: 4000, entity_id: 'ZW50aXR5LTQwMDA', name: 'bash', executable: '/usr/bin/bash', args: ['bash'], args_count: 1, start: '2026-11-24T09:00:00.000Z' },
+    parent: { pid: 4000, entity_id: 'ZW50aXR5LTQwMDA', name: 'bash', executable: '/usr/bin/bash', args: ['bash'], args_count: 1, command_line: 'bash', start: '2026-11-24T09:00:00.000Z' },
     end: '2026-11-24T10:00:00.100Z',
     exit_code: 0,
     working_directory: '/home/alice',
+    interactive: true,
+    tty: { char_device: { major: 136, minor: 0 } },
     thread: { id: 4242 },
   },
   user: { id: '1000', name: 'alice' },
@@ -151,13 +160,13 @@ export function realisticDoc(i: number, o: DocOptions): EcsEvent {
     };
   }
   if (kind < 8) {
-    const action = (['connection_attempted', 'send', 'receive', 'disconnect'] as const)[i % 4]!;
+    const action = (['connection_attempted', 'send', 'receive', 'disconnect_received'] as const)[i % 4]!;
     return {
       ...base('network'),
       event: {
         kind: 'event',
         category: ['network'],
-        type: [action === 'connection_attempted' ? 'start' : action === 'disconnect' ? 'end' : 'connection'],
+        type: [action === 'connection_attempted' ? 'start' : action === 'disconnect_received' ? 'end' : 'connection'],
         action,
         outcome: 'success',
         dataset: 'provmon.network',
@@ -171,7 +180,7 @@ export function realisticDoc(i: number, o: DocOptions): EcsEvent {
       source: { ip: '10.0.0.5', port: 40000 + (i % 2000) },
       destination: { ip: `10.1.${i % 4}.${10 + (i % 40)}`, port: 5432 },
       network: { transport: 'tcp', type: 'ipv4', direction: 'egress' },
-      provmon: { syscall: action === 'connection_attempted' ? 'connect' : action === 'disconnect' ? 'close' : action === 'send' ? 'sendto' : 'recvfrom', fd: 7, ...(action === 'send' || action === 'receive' ? { io: { count: 2, bytes: 700 } } : {}) },
+      provmon: { syscall: action === 'connection_attempted' ? 'connect' : action === 'disconnect_received' ? 'close' : action === 'send' ? 'sendto' : 'recvfrom', fd: 7, ...(action === 'send' || action === 'receive' ? { io: { count: 2, bytes: 700 } } : {}) },
     };
   }
   if (kind < 9) {
