@@ -131,7 +131,8 @@ export interface EcsEvent {
   };
   dns?: {
     type: 'query' | 'answer';
-    id?: number;
+    /** the DNS message id as text: ECS types it keyword */
+    id?: string;
     question?: { name: string; type?: string; class?: string; registered_domain?: string };
     answers?: { name: string; type: string; class?: string; ttl?: number; data: string }[];
     resolved_ip?: string[];

@@ -154,7 +154,7 @@ export function dnsDocument(e: DnsEvent, ctx: EcsContext): DnsDocument {
     },
     dns: {
       type: m.response ? 'answer' : 'query',
-      id: m.id,
+      id: String(m.id),
       op_code: opcodeName(m.opcode),
       header_flags: dnsHeaderFlags(m),
     },

@@ -66,7 +66,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
   },
   dns: {
     type: 'answer',
-    id: 4711,
+    id: '4711',
     question: { name: 'www.example.com', type: 'A', class: 'IN', registered_domain: 'example.com' },
     answers: [{ name: 'www.example.com', type: 'A', class: 'IN', ttl: 300, data: '93.184.215.14' }],
     resolved_ip: ['93.184.215.14'],
@@ -214,7 +214,7 @@ export function realisticDoc(i: number, o: DocOptions): EcsEvent {
     network: { transport: 'udp', type: 'ipv4', protocol: 'dns', iana_number: '17' },
     dns: {
       type: 'answer',
-      id: i % 65536,
+      id: String(i % 65536),
       question: { name: `host${i % 50}.example.com`, type: 'A', class: 'IN', registered_domain: 'example.com' },
       answers: [{ name: `host${i % 50}.example.com`, type: 'A', class: 'IN', ttl: 60, data: `93.184.215.${i % 50}` }],
       resolved_ip: [`93.184.215.${i % 50}`],
