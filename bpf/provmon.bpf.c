@@ -2334,6 +2334,179 @@ int flush_trigger(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* ------------------------------------------------ pipes and unix sockets */
+
+/*
+ * A pipe or a unix-socket connection gets an identity (an inode both ends share or can name), so the graph can
+ * join the writer on one end with the reader on the other (`curl ... | sh`, a local service over a socket).
+ * The I/O itself is the ordinary per-fd aggregate; these programs only add PMK_CHANNEL records. They keep their
+ * own in-flight arguments (not the shared stash), so they stay independent of the other programs on the same
+ * tracepoints.
+ */
+struct chan_arg {
+	__u64 uptr;         /* int[2] in user memory (pipe, pipe2, socketpair) */
+	__s32 fd;           /* connect: the socket */
+	__u32 via;          /* enum pm_chan_via */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);             /* pid_tgid: one syscall in flight per thread */
+	__type(value, struct chan_arg);
+} chan_args SEC(".maps");
+
+static __always_inline __u64 fd_ino(int fd)
+{
+	struct file *f = fd_file(fd);
+
+	return f ? BPF_CORE_READ(f, f_inode, i_ino) : 0;
+}
+
+static __always_inline int chan_enter(__u32 via, __u64 uptr, int fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct chan_arg a = { .uptr = uptr, .fd = fd, .via = via };
+
+	if (is_muted(id >> 32))
+		return 0;
+	bpf_map_update_elem(&chan_args, &id, &a, BPF_ANY);
+	return 0;
+}
+
+
+static __always_inline int chan_exit(__s64 ret, __u32 via)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct chan_arg *a = bpf_map_lookup_elem(&chan_args, &id);
+	int fds[2] = { -1, -1 };
+	__u64 ino[2] = { 0, 0 };
+	__u64 sks[2] = { 0, 0 };
+	struct pm_chan *r;
+	struct sock *sk;
+
+	if (!a)
+		return 0;
+	if (a->via != via)
+		goto out;
+	switch (via) {
+	case PM_CHAN_PIPE:
+	case PM_CHAN_SOCKETPAIR:
+		if (ret != 0 || bpf_probe_read_user(fds, sizeof(fds), (void *)a->uptr))
+			goto out;
+		ino[0] = fd_ino(fds[0]);
+		ino[1] = fd_ino(fds[1]);
+		if (via == PM_CHAN_SOCKETPAIR) {
+			sks[0] = (__u64)fd_sock(fds[0]);
+			sks[1] = (__u64)fd_sock(fds[1]);
+		}
+		break;
+	case PM_CHAN_UNIX_CONNECT:
+	case PM_CHAN_UNIX_ACCEPT:
+		fds[0] = via == PM_CHAN_UNIX_CONNECT ? a->fd : (int)ret;
+		if (ret < 0 || (via == PM_CHAN_UNIX_CONNECT && ret != 0))
+			goto out;
+		sk = fd_sock(fds[0]);
+		if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_UNIX)
+			goto out;
+		ino[0] = fd_ino(fds[0]);
+		sks[0] = (__u64)sk;
+		sks[1] = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+		break;
+	default:
+		goto out;
+	}
+	r = rb_reserve(sizeof(*r));
+	if (!r)
+		goto out;
+	r->h.flags = 0;
+	fill_hdr(&r->h, PMK_CHANNEL, sizeof(*r), ret);
+	r->fd[0] = fds[0];
+	r->fd[1] = fds[1];
+	r->ino[0] = ino[0];
+	r->ino[1] = ino[1];
+	r->sk[0] = sks[0];
+	r->sk[1] = sks[1];
+	r->via = via;
+	r->_pad = 0;
+	bpf_ringbuf_submit(r, RB_FLAGS);
+out:
+	bpf_map_delete_elem(&chan_args, &id);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_pipe")
+int tp_chan_enter_pipe(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_PIPE, ctx->args[0], -1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pipe")
+int tp_chan_exit_pipe(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_PIPE);
+}
+
+SEC("tracepoint/syscalls/sys_enter_pipe2")
+int tp_chan_enter_pipe2(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_PIPE, ctx->args[0], -1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_pipe2")
+int tp_chan_exit_pipe2(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_PIPE);
+}
+
+SEC("tracepoint/syscalls/sys_enter_socketpair")
+int tp_chan_enter_socketpair(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_SOCKETPAIR, ctx->args[3], -1);
+}
+
+SEC("tracepoint/syscalls/sys_exit_socketpair")
+int tp_chan_exit_socketpair(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_SOCKETPAIR);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int tp_chan_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_UNIX_CONNECT, 0, ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int tp_chan_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_UNIX_CONNECT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int tp_chan_enter_accept(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tp_chan_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_UNIX_ACCEPT);
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int tp_chan_enter_accept4(struct trace_event_raw_sys_enter *ctx)
+{
+	return chan_enter(PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tp_chan_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return chan_exit(ctx->ret, PM_CHAN_UNIX_ACCEPT);
+}
+
 /* Keep every record type in the object's BTF: records.kernel.test.ts checks the decoder's offsets against it. */
 struct pm_fork *_btf_fork __attribute__((unused));
 struct pm_exit *_btf_exit __attribute__((unused));
@@ -2343,3 +2516,4 @@ struct pm_cfg *_btf_cfg __attribute__((unused));
 struct pm_dup *_btf_dup __attribute__((unused));
 struct pm_setid *_btf_setid __attribute__((unused));
 struct pm_net *_btf_net __attribute__((unused));
+struct pm_chan *_btf_chan __attribute__((unused));

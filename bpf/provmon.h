@@ -64,6 +64,8 @@ enum pm_kind {
 	PMK_ACCEPT4 = 45,
 	PMK_SENDTO = 46,     /* only when the destination differs from the previous one on this fd */
 	PMK_RECVFROM = 47,   /* only when the source differs from the previous one on this fd */
+
+	PMK_CHANNEL = 48,    /* pipe/pipe2/socketpair, unix-socket connect/accept: the inode joining both ends */
 };
 
 /* pm_hdr.flags */
@@ -222,6 +224,30 @@ struct pm_net {
 	__u8 raddr[16];
 	char unix_path[PM_UNIX_MAX];
 	__u32 _pad2;
+};
+
+/* pm_chan.via */
+enum pm_chan_via {
+	PM_CHAN_PIPE = 1,         /* pipe, pipe2: fd[0] read end, fd[1] write end, ino[0] = ino[1] = the pipe's inode */
+	PM_CHAN_SOCKETPAIR = 2,   /* socketpair: fd[0], fd[1] and their socket inodes */
+	PM_CHAN_UNIX_CONNECT = 3, /* connect on a unix stream socket: fd[0], its inode, sk = [its sock, the peer sock] */
+	PM_CHAN_UNIX_ACCEPT = 4,  /* accept on a unix socket: fd[0] = new fd, its inode, sk = [its sock, the connector's] */
+};
+
+/*
+ * Identity of a pipe or a local socket connection, so the reads and writes on either end (aggregated per fd
+ * like files, records PMK_CLOSE/PMK_IO) join at one node. Emitted on success only. A pipe is its inode. A unix
+ * connection is the pair of its two struct sock addresses: both ends can name both (the connector may have closed,
+ * and lost its inode, by the time the listener accepts). User space never writes these addresses into documents:
+ * it hashes the pair with a per-run secret.
+ */
+struct pm_chan {
+	struct pm_hdr h;
+	__s32 fd[2];        /* -1 when the syscall has one fd */
+	__u64 ino[2];       /* 0 when unknown */
+	__u64 sk[2];        /* socket kinds: struct sock addresses (own, peer; socketpair: fd[0]'s, fd[1]'s) */
+	__u32 via;          /* enum pm_chan_via */
+	__u32 _pad;
 };
 
 /* ---- maps user space writes ---- */
