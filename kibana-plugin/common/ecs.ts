@@ -155,6 +155,11 @@ export interface EcsEvent {
     cgroup_id?: string;
     /** What the kernel could not copy whole: path, args, arg, executable, unreadable. */
     truncated?: string[];
+    /**
+     * reads/writes on a pipe or a unix-socket connection: the identity both ends share (a pipe's inode; for a unix
+     * connection, a per-sensor-run hash of its two kernel sockets). file.path is pipe:[id] or unix-socket:[id].
+     */
+    channel?: { kind: 'pipe' | 'unix_socket'; id: string };
     /** Flow reports: see docs/pcap.md for the delta/cumulative decision. */
     flow?: { final: boolean; state?: string; history?: string; tcp_flags?: string[]; dns_resolved?: boolean };
     [extra: string]: unknown;

@@ -44,6 +44,7 @@ describe.skipIf(!canBuild)('record layout matches the compiled object', () => {
     ['pm_setid', Layout.setid],
     ['pm_net', Layout.net],
     ['pm_fold', Layout.fold],
+    ['pm_chan', Layout.chan],
     ['pm_stats', Layout.stats],
     ['pm_proc_state', Layout.proc_state],
     ['pm_cfg', Layout.cfg],

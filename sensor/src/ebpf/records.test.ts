@@ -2,7 +2,7 @@
  * Decoder and filter encoders on synthetic bytes (no kernel needed).
  */
 import { describe, expect, test } from 'bun:test';
-import { decodeRecord, errnoName, formatIPv6, Kind, Layout, Flag, type ExecRecord, type FileRecord, type NetRecord, type IoRecord, type ExitRecord } from './records.ts';
+import { decodeRecord, errnoName, formatIPv6, Kind, Layout, Flag, type ExecRecord, type FileRecord, type NetRecord, type IoRecord, type ExitRecord, type ChannelRecord } from './records.ts';
 import { netKey, noiseKey, parseIp, parsePrefix, pathFiltered, prefixEntry, DEFAULT_PATH_PREFIXES } from './filters.ts';
 import { verifierFailure } from './loader.ts';
 import { bytesOfName } from '../../../kibana-plugin/common/escaped-names.ts';
@@ -62,6 +62,22 @@ describe('decodeRecord', () => {
     const r = decodeRecord(dv, buf, 0, size) as ExecRecord;
     expect(r).toMatchObject({ kind: 'execve', filename: 'ls', exe: '/usr/bin/ls', argv: ['ls', '-la', '/tmp/dir with space'], dirfd: -100 });
     expect(r.recordFlags & Flag.TRUNC_ARGS).toBeTruthy();
+  });
+
+  test('channel: via, both fds and both inodes; an unknown via is not a record', () => {
+    const { buf, dv } = record(Kind.CHANNEL, Layout.chan.SIZE);
+    dv.setUint32(Layout.chan.via, 4, true);
+    dv.setInt32(Layout.chan.fd, 6, true);
+    dv.setInt32(Layout.chan.fd + 4, -1, true);
+    dv.setUint32(Layout.chan.ino, 9002, true);
+    dv.setUint32(Layout.chan.ino + 8, 9001, true);
+    dv.setUint32(Layout.chan.ino + 12, 1, true);
+    dv.setUint32(Layout.chan.sk, 0x12345678, true);
+    dv.setUint32(Layout.chan.sk + 4, 0xffff8880, true);
+    const r = decodeRecord(dv, buf, 0, Layout.chan.SIZE) as ChannelRecord;
+    expect(r).toMatchObject({ kind: 'channel', via: 'unix_accept', fds: [6, -1], inodes: [9002, 2 ** 32 + 9001], socks: ['ffff888012345678', ''], tgid: 100 });
+    dv.setUint32(Layout.chan.via, 9, true);
+    expect(decodeRecord(dv, buf, 0, Layout.chan.SIZE)).toBeUndefined();
   });
 
   test('failed exec has no exe', () => {

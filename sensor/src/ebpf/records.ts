@@ -53,6 +53,7 @@ export const Kind = {
   ACCEPT4: 45,
   SENDTO: 46,
   RECVFROM: 47,
+  CHANNEL: 48,
 } as const;
 
 /** pm_hdr.flags */
@@ -257,7 +258,23 @@ export interface NetRecord extends RecordHeader {
   arg: number;
 }
 
-export type PmRecord = ExecRecord | ForkRecord | ExitRecord | FileRecord | IoRecord | FoldRecord | DupRecord | SetidRecord | NetRecord;
+export type ChannelVia = 'pipe' | 'socketpair' | 'unix_connect' | 'unix_accept';
+
+/**
+ * The identity of a pipe or a local socket connection (pm_chan). pipe: fds [read end, write end], one inode;
+ * socketpair: both fds, their inodes and socks; unix_connect / unix_accept: fds[0] the connected (accepted) socket,
+ * inodes[0] its inode, socks = [its struct sock, the peer's]. Unknown fd -1, unknown inode 0, unknown sock ''.
+ * socks are kernel addresses (hex): never write them into a document (SyscallEventBuilder hashes them).
+ */
+export interface ChannelRecord extends RecordHeader {
+  kind: 'channel';
+  via: ChannelVia;
+  fds: [number, number];
+  inodes: [number, number];
+  socks: [string, string];
+}
+
+export type PmRecord = ExecRecord | ForkRecord | ExitRecord | FileRecord | IoRecord | FoldRecord | DupRecord | SetidRecord | NetRecord | ChannelRecord;
 export type RecordKind = PmRecord['kind'];
 
 /* ---------------------------------------------------------------- layout */
@@ -274,6 +291,7 @@ export const Layout = {
   dup: { oldfd: 88, newfd: 92, flags: 96, via: 100, SIZE: 104 },
   setid: { id: 88, SIZE: 104 },
   net: { fd: 88, family: 92, type: 94, protocol: 96, lport: 98, rport: 100, unix_len: 102, arg: 104, laddr: 112, raddr: 128, unix_path: 144, SIZE: 256 },
+  chan: { fd: 88, ino: 96, sk: 112, via: 128, SIZE: 136 },
   fold: { dev: 88, open_flags: 92, ino: 96, count: 104, first_ns: 112, last_ns: 120, io: 128, path_len: 200, path: 208, SIZE: 720 },
   stats: {
     rb_attempts: 0, rb_drops: 8, stash_full: 16, agg_full: 24, proc_full: 32, io_calls: 40,
@@ -293,6 +311,7 @@ set(Kind.FCHMODAT, 'fchmodat'); set(Kind.FCHMODAT2, 'fchmodat2'); set(Kind.SETUI
 set(Kind.SETREUID, 'setreuid'); set(Kind.SETREGID, 'setregid'); set(Kind.SETRESUID, 'setresuid'); set(Kind.SETRESGID, 'setresgid');
 set(Kind.SOCKET, 'socket'); set(Kind.CONNECT, 'connect'); set(Kind.BIND, 'bind'); set(Kind.LISTEN, 'listen');
 set(Kind.ACCEPT, 'accept'); set(Kind.ACCEPT4, 'accept4'); set(Kind.SENDTO, 'sendto'); set(Kind.RECVFROM, 'recvfrom');
+set(Kind.CHANNEL, 'channel');
 
 export function kindName(kind: number): RecordKind | undefined {
   return KIND_NAMES[kind];
@@ -301,6 +320,7 @@ export function kindName(kind: number): RecordKind | undefined {
 const FORK_VIA: ForkVia[] = ['kernel', 'clone', 'clone3', 'fork', 'vfork'];
 const DUP_VIA: DupVia[] = ['dup', 'dup', 'dup2', 'dup3', 'fcntl'];
 const IO_REASON: IoReason[] = ['close', 'close', 'exit', 'interval', 'reuse'];
+const CHANNEL_VIA: (ChannelVia | undefined)[] = [undefined, 'pipe', 'socketpair', 'unix_connect', 'unix_accept'];
 
 /* --------------------------------------------------------------- helpers */
 
@@ -339,6 +359,14 @@ function cstrAt(u8: Uint8Array, start: number, max: number): string {
 
 function u64(dv: DataView, o: number): number {
   return dv.getUint32(o, true) + dv.getUint32(o + 4, true) * 4294967296;
+}
+
+/** a u64 too wide for a JS number (kernel addresses), as hex; '' for 0 */
+function hex64(dv: DataView, o: number): string {
+  const lo = dv.getUint32(o, true);
+  const hi = dv.getUint32(o + 4, true);
+  if (hi === 0 && lo === 0) return '';
+  return hi.toString(16) + lo.toString(16).padStart(8, '0');
 }
 
 function s64(dv: DataView, o: number): number {
@@ -473,27 +501,27 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
       } as IoRecord;
     }
     case Kind.FOLD: {
-      const L = Layout.fold;
-      const c = off + L.io;
-      const pathLen = Math.min(dv.getUint16(off + L.path_len, true), 511);
+      const Fo = Layout.fold;
+      const c = off + Fo.io;
+      const pathLen = Math.min(dv.getUint16(off + Fo.path_len, true), Bounds.PATH_MAX - 1);
       return {
         kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
-        dev: dv.getUint32(off + L.dev, true),
-        openFlags: dv.getUint32(off + L.open_flags, true),
-        ino: u64(dv, off + L.ino),
-        count: u64(dv, off + L.count),
-        firstNs: u64(dv, off + L.first_ns),
-        lastNs: u64(dv, off + L.last_ns),
-        path: str(u8, off + L.path, off + L.path + pathLen),
-        rdCalls: u64(dv, c),
-        rdBytes: u64(dv, c + 8),
-        wrCalls: u64(dv, c + 16),
-        wrBytes: u64(dv, c + 24),
-        rdFirstNs: u64(dv, c + 32),
-        rdLastNs: u64(dv, c + 40),
-        wrFirstNs: u64(dv, c + 48),
-        wrLastNs: u64(dv, c + 56),
-        errors: dv.getUint32(c + 64, true),
+        dev: dv.getUint32(off + Fo.dev, true),
+        openFlags: dv.getUint32(off + Fo.open_flags, true),
+        ino: u64(dv, off + Fo.ino),
+        count: u64(dv, off + Fo.count),
+        firstNs: u64(dv, off + Fo.first_ns),
+        lastNs: u64(dv, off + Fo.last_ns),
+        path: str(u8, off + Fo.path, off + Fo.path + pathLen),
+        rdCalls: u64(dv, c + C.rd_calls),
+        rdBytes: u64(dv, c + C.rd_bytes),
+        wrCalls: u64(dv, c + C.wr_calls),
+        wrBytes: u64(dv, c + C.wr_bytes),
+        rdFirstNs: u64(dv, c + C.rd_first_ns),
+        rdLastNs: u64(dv, c + C.rd_last_ns),
+        wrFirstNs: u64(dv, c + C.wr_first_ns),
+        wrLastNs: u64(dv, c + C.wr_last_ns),
+        errors: dv.getUint32(c + C.errors, true),
       } as FoldRecord;
     }
     case Kind.DUP:
@@ -551,6 +579,17 @@ export function decodeRecord(dv: DataView, u8: Uint8Array, off: number, len: num
         unixPath,
         arg: dv.getUint32(off + N.arg, true),
       } as NetRecord;
+    }
+    case Kind.CHANNEL: {
+      const via = CHANNEL_VIA[dv.getUint32(off + L.chan.via, true)];
+      if (via === undefined || len < L.chan.SIZE) return undefined;
+      return {
+        kind, recordFlags, tsNs, pid, tgid, ppid, uid, gid, euid, egid, cgroupId, startNs, ret, comm,
+        via,
+        fds: [dv.getInt32(off + L.chan.fd, true), dv.getInt32(off + L.chan.fd + 4, true)],
+        inodes: [u64(dv, off + L.chan.ino), u64(dv, off + L.chan.ino + 8)],
+        socks: [hex64(dv, off + L.chan.sk), hex64(dv, off + L.chan.sk + 8)],
+      } as ChannelRecord;
     }
     default: {
       // file events

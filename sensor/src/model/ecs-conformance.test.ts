@@ -40,6 +40,11 @@ function session(): PmRecord[] {
     ioRecord(11, 5, { ...child, wrCalls: 1, wrBytes: 40, wrFirstNs: 1, wrLastNs: 1 }),
     netRecord(11, 'socket', { ...child, ret: 6, family: 1, type: 1, protocol: 0 }),
     netRecord(11, 'connect', { ...child, fd: 6, family: 1, unixPath: '/run/app.sock' }),
+    { ...header(11, child), kind: 'channel', via: 'unix_connect', fds: [6, -1], inodes: [4711, 0], socks: ['ffff1', 'ffff2'] },
+    ioRecord(11, 6, { ...child, wrCalls: 1, wrBytes: 9, wrFirstNs: 1, wrLastNs: 1 }),
+    { ...header(11, child), kind: 'channel', via: 'pipe', fds: [10, 11], inodes: [815, 815], socks: ['', ''] },
+    ioRecord(11, 11, { ...child, wrCalls: 1, wrBytes: 9, wrFirstNs: 1, wrLastNs: 1 }),
+    ioRecord(11, 10, { ...child, rdCalls: 1, rdBytes: 9, rdFirstNs: 2, rdLastNs: 2 }),
     netRecord(11, 'socket', { ...child, ret: 7 }),
     netRecord(11, 'bind', { ...child, fd: 7, localAddress: '0.0.0.0', localPort: 9000 }),
     netRecord(11, 'listen', { ...child, fd: 7, arg: 128 }),
@@ -76,6 +81,10 @@ describe('ECS conformance of syscall documents', () => {
 
   test('every field is ECS or provmon.*, with its ECS type and allowed values', () => {
     expect(ecsReport(docs)).toEqual({});
+  });
+
+  test('pipe and unix-socket I/O is there, named by its channel', () => {
+    expect(docs.filter((d) => d.provmon?.channel).map((d) => d.file?.path.replace(/[0-9a-f]{16}/, 'ID'))).toEqual(['unix-socket:[ID]', 'pipe:[815]', 'pipe:[815]']);
   });
 
   test('every document names the host OS', () => {

@@ -10,7 +10,11 @@ export type FdTarget =
       remote?: { ip: string; port: number };
       /** how the socket got its peer: connect() or accept() */
       role?: 'client' | 'server';
+      /** unix sockets: the inode naming the connection on both ends (see SyscallEventBuilder.channel) */
+      channel?: string;
     }
+  /** a pipe end; both ends share the inode */
+  | { kind: 'pipe'; inode: string }
   | { kind: 'other'; what: string };
 
 /**
@@ -86,6 +90,7 @@ export class FdTable {
         const fd = Number(name);
         if (link.startsWith('/')) this.set(pid, fd, { kind: 'file', path: link.replace(/ \(deleted\)$/, '') });
         else if (link.startsWith('socket:')) this.set(pid, fd, { kind: 'socket', family: 'other' });
+        else if (/^pipe:\[\d+\]$/.test(link)) this.set(pid, fd, { kind: 'pipe', inode: link.slice(6, -1) });
         else this.set(pid, fd, { kind: 'other', what: link });
       }
     }

@@ -6,13 +6,13 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync } from 'node:fs';
 import { release } from 'node:os';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
-import { Flag, O, type PmRecord } from '../ebpf/records.ts';
+import { Flag, O, type ChannelRecord, type PmRecord } from '../ebpf/records.ts';
 import { FdTable } from './fd-table.ts';
 import { hostIdentity } from './host.ts';
 import { ProcessTable } from './process-table.ts';
 import { AccountNames } from './account-names.ts';
 import { SyscallEventBuilder, ttyDevice } from './syscall-events.ts';
-import { execRecord, fileRecord, forkRecord, header, ioRecord } from './testdata/records.ts';
+import { execRecord, fileRecord, forkRecord, header, ioRecord, netRecord } from './testdata/records.ts';
 
 const host = hostIdentity('builder-test');
 
@@ -179,5 +179,65 @@ describe('fields detection content reads', () => {
     const [doc] = feed(ioRecord(900, 5));
     expect(doc!.event.action).toBe('disconnect_received');
     expect(doc!.event.type).toEqual(['end']);
+  });
+});
+
+describe('pipes and unix sockets', () => {
+  const channel = (tgid: number, via: ChannelRecord['via'], fds: [number, number], inodes: [number, number], socks: [string, string] = ['', '']): ChannelRecord => ({ ...header(tgid), kind: 'channel', via, fds, inodes, socks });
+
+  test('curl | sh: the writer and the reader of one pipe name the same pipe, through fork and dup2', () => {
+    const { feed } = builder();
+    feed(execRecord(1000, '/usr/bin/bash', ['bash']), channel(1000, 'pipe', [3, 4], [777, 777]));
+    feed(forkRecord(1000, 1001), { ...header(1001), kind: 'dup', oldfd: 4, newfd: 1, flags: 0, via: 'dup2', ret: 1 });
+    feed(forkRecord(1000, 1002), { ...header(1002), kind: 'dup', oldfd: 3, newfd: 0, flags: 0, via: 'dup2', ret: 0 });
+    const write = feed(ioRecord(1001, 1, { wrCalls: 2, wrBytes: 120, wrFirstNs: 1, wrLastNs: 2 })).at(-1)!;
+    const read = feed(ioRecord(1002, 0, { rdCalls: 3, rdBytes: 120, rdFirstNs: 2, rdLastNs: 3 })).at(-1)!;
+    expect(write.event).toMatchObject({ action: 'write', dataset: 'provmon.file', type: ['change'] });
+    expect(read.event).toMatchObject({ action: 'read', dataset: 'provmon.file', type: ['access'] });
+    for (const d of [write, read]) {
+      expect(d.file).toEqual({ path: 'pipe:[777]', type: 'pipe', inode: '777' });
+      expect(d.provmon?.channel).toEqual({ kind: 'pipe', id: '777' });
+    }
+  });
+
+  test('a unix connection: both ends share one identity, whichever record of the accept comes first; no kernel address leaks', () => {
+    for (const channelFirst of [false, true]) {
+      const { feed } = builder();
+      feed(netRecord(2000, 'connect', { fd: 5, family: 1, unixPath: '/run/app.sock' }), channel(2000, 'unix_connect', [5, -1], [9001, 0], ['ffff8880aaaa0000', 'ffff8880bbbb0000']));
+      const accept = netRecord(2100, 'accept4', { fd: 3, ret: 6, family: 1 });
+      const chan = channel(2100, 'unix_accept', [6, -1], [9002, 0], ['ffff8880bbbb0000', 'ffff8880aaaa0000']);
+      feed(...(channelFirst ? [chan, accept] : [accept, chan]));
+      const sent = feed(ioRecord(2000, 5, { wrCalls: 1, wrBytes: 5, wrFirstNs: 1, wrLastNs: 1 })).at(-1)!;
+      const got = feed(ioRecord(2100, 6, { rdCalls: 1, rdBytes: 5, rdFirstNs: 2, rdLastNs: 2 })).at(-1)!;
+      expect([sent.event.action, got.event.action]).toEqual(['write', 'read']);
+      expect(sent.file?.path).toMatch(/^unix-socket:\[[0-9a-f]{16}\]$/);
+      expect(got.file?.path).toBe(sent.file!.path);
+      expect(got.provmon?.channel).toEqual({ kind: 'unix_socket', id: sent.provmon!.channel!.id });
+      expect(JSON.stringify([sent, got])).not.toContain('ffff8880');
+    }
+  });
+
+  test('another connection through the same listening socket is another channel', () => {
+    const { feed } = builder();
+    feed(channel(2000, 'unix_connect', [5, -1], [1, 0], ['a1', 'b1']), channel(2000, 'unix_connect', [6, -1], [2, 0], ['a2', 'b2']));
+    const one = feed(ioRecord(2000, 5, { wrCalls: 1, wrBytes: 5, wrFirstNs: 1, wrLastNs: 1 })).at(-1)!;
+    const two = feed(ioRecord(2000, 6, { wrCalls: 1, wrBytes: 5, wrFirstNs: 1, wrLastNs: 1 })).at(-1)!;
+    expect(one.file?.path).not.toBe(two.file?.path);
+  });
+
+  test('a socketpair joins its two ends', () => {
+    const { feed } = builder();
+    feed(channel(3000, 'socketpair', [3, 4], [5005, 5004], ['c1', 'c2']));
+    const a = feed(ioRecord(3000, 3, { wrCalls: 1, wrBytes: 1, wrFirstNs: 1, wrLastNs: 1 })).at(-1)!;
+    const b = feed(ioRecord(3000, 4, { rdCalls: 1, rdBytes: 1, rdFirstNs: 1, rdLastNs: 1 })).at(-1)!;
+    expect(a.file?.path).toBe(b.file!.path);
+  });
+
+  test('a TCP socket stays a network send/receive', () => {
+    const { feed } = builder();
+    feed(netRecord(4000, 'socket', { ret: 3 }), netRecord(4000, 'connect', { localAddress: '127.0.0.1', localPort: 4000, remoteAddress: '127.0.0.1', remotePort: 80 }));
+    const [send] = feed(ioRecord(4000, 3, { kind: 'io', reason: 'interval', wrCalls: 1, wrBytes: 5, wrFirstNs: 1, wrLastNs: 1 })).slice(2);
+    expect(send!.event.action).toBe('send');
+    expect(send!.file).toBeUndefined();
   });
 });

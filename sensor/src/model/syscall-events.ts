@@ -1,7 +1,8 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { readlinkName } from './proc-names.ts';
 import { posix } from 'node:path';
 import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
-import type { ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
+import type { ChannelRecord, ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
 import { ticksFromBootNs } from './entity-id.ts';
 import { errnoName, Flag } from '../ebpf/records.ts';
 import type { FdTable, FdTarget } from './fd-table.ts';
@@ -36,7 +37,7 @@ export function openFlagNames(flags: number): string[] {
 }
 
 export interface SyscallEventStats {
-  /** I/O aggregates on descriptors we cannot name (pipes, fds older than the sensor): counted, not emitted */
+  /** I/O aggregates on descriptors we cannot name (fds older than the sensor that are not files or pipes, eventfds...): counted, not emitted */
   unattributedIo: number;
   /** records for a process the table does not know (its fork predates a gap): emitted with what the record tells */
   unknownProcess: number;
@@ -67,6 +68,8 @@ export class SyscallEventBuilder {
   private readonly idPrefix: string;
   private readonly host: EcsEvent['host'];
   private readonly accounts: AccountNames;
+  /** keys the unix-connection identities of this run (see channel()) */
+  private readonly channelSecret = randomBytes(32);
 
   constructor(private readonly o: SyscallEventOptions) {
     this.idPrefix = `${o.host.id.slice(0, 8)}${o.bootId.slice(0, 8)}`;
@@ -125,6 +128,8 @@ export class SyscallEventBuilder {
       case 'sendto':
       case 'recvfrom':
         return this.net(rec, emit);
+      case 'channel':
+        return this.channel(rec);
       default:
         return this.file(rec, emit);
     }
@@ -252,6 +257,36 @@ export class SyscallEventBuilder {
   }
 
   /**
+   * A pipe or unix-socket connection got its identity: no document of its own, but the fds are named so their
+   * aggregated reads and writes become documents joined by that identity. A pipe is its inode. A unix connection
+   * (socketpair, or connect/accept through a listening socket) is the pair of its two kernel sockets, which both
+   * ends can name even after the other closed; the pair is hashed with this run's secret so no kernel address
+   * reaches a document.
+   */
+  private channel(rec: ChannelRecord): void {
+    const [a, b] = rec.fds;
+    if (rec.via === 'pipe') {
+      if (!rec.inodes[0]) return;
+      this.o.fds.set(rec.tgid, a, { kind: 'pipe', inode: String(rec.inodes[0]) });
+      this.o.fds.set(rec.tgid, b, { kind: 'pipe', inode: String(rec.inodes[0]) });
+      return;
+    }
+    const [own, peer] = rec.socks;
+    if (!own) return;
+    const channel = this.socketPairId(own, peer);
+    if (rec.via === 'socketpair') {
+      for (const fd of [a, b]) this.o.fds.set(rec.tgid, fd, { kind: 'socket', family: 'unix', channel });
+    } else {
+      this.o.fds.updateSocket(rec.tgid, a, { family: 'unix', channel });
+    }
+  }
+
+  private socketPairId(x: string, y: string): string {
+    const [lo, hi] = x < y ? [x, y] : [y, x];
+    return createHmac('sha256', this.channelSecret).update(`${lo}|${hi}`).digest('hex').slice(0, 16);
+  }
+
+  /**
    * Opens the kernel folded (docs/ebpf.md "Folding"): one `open` document standing for `count` opens of the same
    * file version, timed from the first to the last of them, plus the reads made through those fds, summed.
    */
@@ -284,7 +319,10 @@ export class SyscallEventBuilder {
     firstNs: number,
     lastNs: number,
   ): EcsEvent {
-    const isSocket = target.kind === 'socket';
+    const channel: { kind: 'pipe' | 'unix_socket'; id: string } | undefined =
+      target.kind === 'pipe' ? { kind: 'pipe', id: target.inode } : target.kind === 'socket' && target.channel ? { kind: 'unix_socket', id: target.channel } : undefined;
+    // Pipes and local socket connections are read and written like files: their node in the graph is the channel.
+    const isSocket = target.kind === 'socket' && channel === undefined;
     const action: EventAction = isSocket ? (direction === 'read' ? 'receive' : 'send') : direction;
     const type = isSocket ? ['connection'] : direction === 'read' ? ['access'] : ['change'];
     // The aggregate's own time is its last call, so a trace orders it after the reads/writes it sums up.
@@ -293,7 +331,11 @@ export class SyscallEventBuilder {
     doc.provmon = rec.kind === 'fold' ? { io: { count: calls, bytes }, io_reason: 'fold' } : { io: { count: calls, bytes }, fd: rec.fd, io_reason: rec.reason };
     if (target.kind === 'file') {
       doc.file = { path: target.path, name: posix.basename(target.path), directory: posix.dirname(target.path) };
-    } else {
+    } else if (channel) {
+      // A pipe has the name /proc/<pid>/fd gives it (pipe:[inode]); a unix connection, its hashed identity.
+      doc.file = channel.kind === 'pipe' ? { path: `pipe:[${channel.id}]`, type: 'pipe', inode: channel.id } : { path: `unix-socket:[${channel.id}]`, type: 'socket' };
+      doc.provmon.channel = channel;
+    } else if (target.kind === 'socket') {
       this.socketEnds(doc, target);
     }
     return doc;
@@ -345,10 +387,15 @@ export class SyscallEventBuilder {
       }
       case 'accept':
       case 'accept4': {
-        if (rec.ret >= 0) this.o.fds.set(rec.tgid, rec.ret, { kind: 'socket', family, transport: 'tcp', ...(remote ? { remote } : {}), ...(local ? { local } : {}), role: 'server' });
+        if (rec.ret >= 0) {
+          // The channel record of a unix accept may have come first: keep the identity it gave the fd.
+          const prior = this.o.fds.get(rec.tgid, rec.ret);
+          const channel = prior?.kind === 'socket' ? prior.channel : undefined;
+          this.o.fds.set(rec.tgid, rec.ret, { kind: 'socket', family, transport: family === 'unix' ? 'other' : 'tcp', ...(remote ? { remote } : {}), ...(local ? { local } : {}), role: 'server', ...(channel ? { channel } : {}) });
+        }
         const doc = this.base(rec, 'network', 'connection_accepted', ['start', 'connection'], proc(), 'a');
         // For an accepted connection the peer is the source and this host the destination.
-        this.endpoints(doc, remote, local, family, 'tcp', rec.unixPath);
+        this.endpoints(doc, remote, local, family, family === 'unix' ? 'other' : 'tcp', rec.unixPath);
         if (rec.ret < 0) this.failed(doc, rec.ret);
         return emit(doc);
       }

@@ -32,6 +32,12 @@ describe.skipIf(!canRunKernelTests)('ECS conformance of a real capture (root, ke
       expect({ a, seen: actions.has(a as never) }).toEqual({ a, seen: true });
     }
     expect(mine.some((e) => e.network?.type === 'unix')).toBe(true);
+    // the pipe between echo and cat, and the unix connection, each seen from both ends
+    for (const kind of ['pipe', 'unix_socket']) {
+      const io = mine.filter((e) => e.provmon?.channel?.kind === kind);
+      const joined = io.filter((w) => w.event.action === 'write' && io.some((r) => r.event.action === 'read' && r.file?.path === w.file?.path));
+      expect({ kind, joined: joined.length > 0 }).toEqual({ kind, joined: true });
+    }
     expect(mine.some((e) => e.network?.transport === 'udp')).toBe(true);
     expect(dns.some((d) => d.dns?.question?.name === 'provmon.test' && d.dns.resolved_ip?.includes('192.0.2.7'))).toBe(true);
     expect(flows.length).toBeGreaterThan(0);

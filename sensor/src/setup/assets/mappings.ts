@@ -97,7 +97,7 @@ export const fileFields = {
   provmon: {
     type: 'object',
     dynamic: false,
-    properties: { ...ioFields, open: obj({ flags: keyword }), file: obj({ source_path: keywordText }) },
+    properties: { ...ioFields, open: obj({ flags: keyword }), file: obj({ source_path: keywordText }), channel: obj({ kind: keyword, id: keyword }) },
   },
 } as const satisfies CoreProperties;
 

@@ -85,6 +85,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     escaped_fields: ['file.path'],
     cgroup_id: '4026531835',
     truncated: ['path'],
+    channel: { kind: 'pipe', id: '4242' },
     flow: { final: true, state: 'closed', history: 'ShADadFf', tcp_flags: ['SYN', 'ACK', 'FIN'], dns_resolved: true },
   },
 };
