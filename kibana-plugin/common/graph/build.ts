@@ -7,11 +7,13 @@
  */
 import type { EcsEndpoint, EcsEvent, EcsProcessRef } from '../ecs.ts';
 import {
+  channelNodeId,
   endpointNodeId,
   fileNodeId,
   flowSources,
   flowTargets,
   processNodeId,
+  type ChannelInfo,
   type EdgeKind,
   type EndpointInfo,
   type FileInfo,
@@ -191,7 +193,9 @@ export class StepStore {
       }
       case 'provmon.file': {
         if (!proc || !ev.file?.path || failed) return;
-        const file = this.fileNode(host, ev.file.path, ev.file.inode);
+        // A pipe or unix connection: one node both ends meet at; writes flow into it, reads out of it, as for a file.
+        const channel = ev.provmon?.channel;
+        const file = channel ? this.channelNode(host, ev.file.path, channel.kind) : this.fileNode(host, ev.file.path, ev.file.inode);
         switch (action) {
           case 'open': {
             const access = openAccess(ev.provmon?.open?.flags);
@@ -344,6 +348,12 @@ export class StepStore {
       this.nodes.set(id, info);
     }
     if (inode) info.inode = inode;
+    return id;
+  }
+
+  private channelNode(host: string, path: string, channel: ChannelInfo['channel']): NodeId {
+    const id = channelNodeId(host, path);
+    if (!this.nodes.has(id)) this.nodes.set(id, { kind: 'channel', id, host, path, channel });
     return id;
   }
 

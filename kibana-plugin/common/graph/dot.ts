@@ -26,7 +26,7 @@ export function toDot(g: Pick<ProvenanceGraph, 'nodes' | 'edges'> & Partial<Pick
 
 function nodeAttrs(n: GraphNode): Record<string, string> {
   const a: Record<string, string> = { label: n.label };
-  a.shape = n.kind === 'process' ? 'box' : n.kind === 'file' ? 'note' : 'diamond';
+  a.shape = n.kind === 'process' ? 'box' : n.kind === 'file' ? 'note' : n.kind === 'channel' ? 'cds' : 'diamond';
   const style: string[] = [];
   if (n.summary) style.push('dashed');
   if (n.poi) style.push('filled');

@@ -189,7 +189,7 @@ function buildNodes(store: StepStore, reduced: Reduced, nodeFlags: Map<NodeId, F
     } else {
       const info = store.node(id);
       if (!info) {
-        node = { id, kind: id.startsWith('process:') ? 'process' : id.startsWith('endpoint:') ? 'endpoint' : 'file', label: id };
+        node = { id, kind: id.startsWith('process:') ? 'process' : id.startsWith('endpoint:') ? 'endpoint' : id.startsWith('channel:') ? 'channel' : 'file', label: id };
       } else if (info.kind === 'process') {
         const img = info.images[info.images.length - 1];
         const name = img?.name ?? (img?.executable ? basename(img.executable) : undefined);
@@ -205,6 +205,8 @@ function buildNodes(store: StepStore, reduced: Reduced, nodeFlags: Map<NodeId, F
       } else if (info.kind === 'file') {
         node = { id, kind: 'file', label: info.path, path: info.path, host: info.host };
         if (info.inode) node.inode = info.inode;
+      } else if (info.kind === 'channel') {
+        node = { id, kind: 'channel', label: info.path, path: info.path, channel: info.channel, host: info.host };
       } else {
         const addr = `${info.ip.includes(':') ? `[${info.ip}]` : info.ip}${info.port === undefined ? '' : `:${info.port}`}`;
         const domain = info.domain ?? store.domainOf(info.ip);

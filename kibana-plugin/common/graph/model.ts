@@ -4,7 +4,7 @@
  */
 import type { Instant } from './time.ts';
 
-export type NodeKind = 'process' | 'file' | 'endpoint';
+export type NodeKind = 'process' | 'file' | 'channel' | 'endpoint';
 
 export const EDGE_KINDS = ['spawn', 'exec', 'read', 'write', 'connect', 'accept', 'delete', 'rename', 'chmod'] as const;
 export type EdgeKind = (typeof EDGE_KINDS)[number];
@@ -25,6 +25,14 @@ export function processNodeId(entityId: string): NodeId {
 
 export function fileNodeId(hostId: string, path: string): NodeId {
   return `file:${hostId}:${path}`;
+}
+
+/**
+ * A pipe or unix-socket connection (provmon.channel): host-local, named by the path the sensor gives it
+ * (pipe:[inode], unix-socket:[id]).
+ */
+export function channelNodeId(hostId: string, path: string): NodeId {
+  return `channel:${hostId}:${path}`;
 }
 
 export function isHostLocalIp(ip: string): boolean {
@@ -150,6 +158,16 @@ export interface FileInfo {
   inode?: string;
 }
 
+/** A pipe or a unix-socket connection: what one end writes, the other reads. */
+export interface ChannelInfo {
+  kind: 'channel';
+  id: NodeId;
+  host: string;
+  /** pipe:[inode] or unix-socket:[id], the file.path of its documents */
+  path: string;
+  channel: 'pipe' | 'unix_socket';
+}
+
 export interface EndpointInfo {
   kind: 'endpoint';
   id: NodeId;
@@ -159,7 +177,7 @@ export interface EndpointInfo {
   domain?: string;
 }
 
-export type NodeInfo = ProcessInfo | FileInfo | EndpointInfo;
+export type NodeInfo = ProcessInfo | FileInfo | ChannelInfo | EndpointInfo;
 
 /** A collapsed group of files or endpoints (noise class or fan-out). Rendered with kind 'file' or 'endpoint'. */
 export interface SummaryInfo {
@@ -193,8 +211,10 @@ export interface GraphNode {
   args?: string[];
   start?: string;
   end?: string;
-  // file
+  // file, channel
   path?: string;
+  /** channel: pipe or unix_socket */
+  channel?: 'pipe' | 'unix_socket';
   inode?: string;
   // endpoint
   ip?: string;

@@ -183,13 +183,13 @@ class RuleContext {
 
   path(node: NodeId): string {
     const n = this.store.node(node);
-    return n?.kind === 'file' ? n.path : node;
+    return n?.kind === 'file' || n?.kind === 'channel' ? n.path : node;
   }
 
   label(node: NodeId, at?: Instant): string {
     const n = this.store.node(node);
     if (!n) return node;
-    if (n.kind === 'file') return n.path;
+    if (n.kind === 'file' || n.kind === 'channel') return n.path;
     if (n.kind === 'endpoint') return `${n.ip.includes(':') ? `[${n.ip}]` : n.ip}${n.port === undefined ? '' : `:${n.port}`}`;
     const img = at ? imageAt(n, at) : n.images[n.images.length - 1];
     const name = img?.name ?? (img?.executable ? basename(img.executable) : 'process');

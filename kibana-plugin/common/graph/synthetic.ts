@@ -115,6 +115,15 @@ export class EventFactory {
     return this.emit('file', 'write', p, window ? { start: window.start, end: window.end } : {}, { file: fileOf(path), provmon: { io: { count: 1, bytes } } });
   }
 
+  /** Aggregated writes into a pipe or unix connection (`path` pipe:[n] / unix-socket:[id], as the sensor names it). */
+  channelWrite(p: ProcRef, path: string, bytes = 512): EcsEvent {
+    return this.emit('file', 'write', p, {}, { file: { path }, provmon: { io: { count: 1, bytes }, channel: channelOf(path) } });
+  }
+
+  channelRead(p: ProcRef, path: string, bytes = 512): EcsEvent {
+    return this.emit('file', 'read', p, {}, { file: { path }, provmon: { io: { count: 1, bytes }, channel: channelOf(path) } });
+  }
+
   /** open + read: what reading a whole small file looks like. */
   readFile(p: ProcRef, path: string, bytes = 4096): void {
     this.open(p, path, ['O_RDONLY', 'O_CLOEXEC']);
@@ -251,6 +260,10 @@ export class EventFactory {
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function channelOf(path: string): { kind: 'pipe' | 'unix_socket'; id: string } {
+  return { kind: path.startsWith('pipe:') ? 'pipe' : 'unix_socket', id: path.slice(path.indexOf('[') + 1, -1) };
 }
 
 function fileOf(path: string): { path: string; name: string; directory: string } {

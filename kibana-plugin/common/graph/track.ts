@@ -290,7 +290,7 @@ export function selectorsFor(store: StepStore, nodes: readonly NodeId[]): EventQ
       entityIds.add(id.slice('process:'.length));
       continue;
     }
-    if (info?.kind === 'file') paths.add(info.path);
+    if (info?.kind === 'file' || info?.kind === 'channel') paths.add(info.path);
     else if (info?.kind === 'endpoint') {
       const sel: EndpointSelector = info.port === undefined ? { ip: info.ip } : { ip: info.ip, port: info.port };
       endpoints.set(`${sel.ip}|${sel.port ?? ''}`, sel);

@@ -47,7 +47,7 @@ describe('provmon graph over the local store', () => {
     expect(g.poi).toBe(exfil);
     expect(g.direction).toBe('backward');
     expect(g.source).toEqual({ type: 'local', events_dir: dir });
-    for (const n of g.nodes) expect(['process', 'file', 'endpoint']).toContain(n.kind);
+    for (const n of g.nodes) expect(['process', 'file', 'channel', 'endpoint']).toContain(n.kind);
     for (const e of g.edges) {
       expect(Object.keys(e)).toEqual(expect.arrayContaining(['source', 'target', 'kind', 'first', 'last', 'count']));
       expect(g.nodes.some((n) => n.id === e.source) && g.nodes.some((n) => n.id === e.target)).toBe(true);
