@@ -9,6 +9,8 @@ import type { EcsEndpoint, EcsEvent, EcsProcessRef } from '../ecs.ts';
 import {
   channelNodeId,
   endpointNodeId,
+  isHostLocalIp,
+  unmapIp,
   fileNodeId,
   flowSources,
   flowTargets,
@@ -28,6 +30,29 @@ import { basename, interpreterFamily, resolvePath, scriptArgument, shebangScript
 import { parseTimestamp, sortInstant, type Instant } from './time.ts';
 
 type SocketKind = 'connect' | 'accept';
+
+/**
+ * A connect and an accept of the same connection are joined when their times are at most this far apart (clock
+ * skew between hosts plus a connection waiting in the listen backlog); the nearest candidate wins.
+ */
+export const STITCH_WINDOW_MS = 120_000;
+
+/** One end of a TCP connection as a connect or accept document describes it, for stitching. */
+interface ConnectionEnd {
+  role: SocketKind;
+  proc: NodeId;
+  at: Instant;
+  iso: string;
+  eventId: string;
+  stitched: boolean;
+}
+
+/** The client's end (ip:port) of a connection: what a source is asked for to find the other side. */
+export interface ClientEnd {
+  ip: string;
+  port: number;
+  t: number;
+}
 
 /** connect() on a non-blocking socket "fails" with EINPROGRESS and then succeeds: not a failure for us. */
 const IN_PROGRESS = new Set(['EINPROGRESS', '115', '-115', 'EALREADY', '114', '-114']);
@@ -50,6 +75,10 @@ export class StepStore {
   private readonly domains = new Map<string, string>();
   /** ip → endpoint nodes with that ip (every port), to label them when an answer arrives later. */
   private readonly endpointsByIp = new Map<string, EndpointInfo[]>();
+  /** connection key (transport, client end, server end; the host for loopback) → connects and accepts seen. */
+  private readonly connections = new Map<string, ConnectionEnd[]>();
+  /** client ends of connects/accepts not stitched yet, for the loader to ask the source about. */
+  private readonly unmatched = new Map<string, ClientEnd>();
 
   get eventCount(): number {
     return this.eventIds.size;
@@ -240,6 +269,7 @@ export class StepStore {
             const reallyFailed = failed && !IN_PROGRESS.has(ev.error?.code ?? '');
             step('connect', proc, peer, reallyFailed ? 'st' : 'both', { establish: true, ...(reallyFailed ? { failed: true } : {}) });
             this.rememberSocket(proc, peer, 'connect', fdKey);
+            if (!reallyFailed) this.stitch('connect', ev, host, proc, at, id, out);
             return;
           }
           case 'connection_accepted': {
@@ -248,6 +278,7 @@ export class StepStore {
             if (!peer) return;
             step('accept', peer, proc, 'both', { establish: true });
             this.rememberSocket(proc, peer, 'accept', fdKey);
+            this.stitch('accept', ev, host, proc, at, id, out);
             return;
           }
           case 'send':
@@ -287,6 +318,60 @@ export class StepStore {
       default:
         return;
     }
+  }
+
+  /** Client ends of connections whose other side has not been seen: the loader asks the source for them. */
+  takeUnmatched(): ClientEnd[] {
+    const out = [...this.unmatched.values()];
+    this.unmatched.clear();
+    return out;
+  }
+
+  /**
+   * Joins a connect and an accept of the same connection: both documents name the client's end as source and the
+   * server's as destination, so the 5-tuple is the key (loopback addresses only on the same host; other
+   * addresses across hosts reporting to one store). The stitch is a step from the client process to the server
+   * process, flowing both ways from the moment the connection exists.
+   */
+  private stitch(role: SocketKind, ev: EcsEvent, host: string, proc: NodeId, at: Instant, eventId: string, out: Step[]): void {
+    const client = ev.source;
+    const server = ev.destination;
+    if (!client?.ip || client.port === undefined || !server?.ip || server.port === undefined) return;
+    const cip = unmapIp(client.ip);
+    const sip = unmapIp(server.ip);
+    const local = isHostLocalIp(cip) || isHostLocalIp(sip);
+    const key = `${ev.network?.transport ?? 'tcp'}|${cip}|${client.port}|${sip}|${server.port}${local ? `|${host}` : ''}`;
+    const end: ConnectionEnd = { role, proc, at, iso: ev['@timestamp'], eventId, stitched: false };
+    const ends = this.connections.get(key) ?? [];
+    this.connections.set(key, ends);
+    let best: ConnectionEnd | undefined;
+    for (const other of ends) {
+      if (other.role === role || other.stitched || Math.abs(other.at.t - at.t) > STITCH_WINDOW_MS) continue;
+      if (!best || Math.abs(other.at.t - at.t) < Math.abs(best.at.t - at.t)) best = other;
+    }
+    ends.push(end);
+    if (!best) {
+      this.unmatched.set(`${cip}|${client.port}|${at.t}`, { ip: cip, port: client.port, t: at.t });
+      return;
+    }
+    best.stitched = end.stitched = true;
+    const [connect, accept] = role === 'connect' ? [end, best] : [best, end];
+    const [first, last] = sortInstant(connect.at, accept.at) <= 0 ? [connect, accept] : [accept, connect];
+    const s: Step = {
+      id: `${connect.eventId}~${accept.eventId}`,
+      eventId: accept.eventId,
+      kind: 'connect',
+      source: connect.proc,
+      target: accept.proc,
+      flow: 'both',
+      start: first.at,
+      end: last.at,
+      startIso: first.iso,
+      endIso: last.iso,
+      stitched: true,
+    };
+    this.addStep(s);
+    out.push(s);
   }
 
   private addStep(s: Step): void {

@@ -171,6 +171,7 @@ function buildEdges(reduced: Reduced, stepFlags: Map<string, Flag[]>, protectedS
     const mode = [...run].reverse().find((s) => s.mode)?.mode;
     if (mode) e.mode = mode;
     if (run.some((s) => s.script)) e.script = true;
+    if (run.some((s) => s.stitched)) e.stitched = true;
     const flags: Flag[] = [];
     for (const s of run) for (const f of stepFlags.get(s.id) ?? []) if (!flags.some((x) => x.rule === f.rule && x.reason === f.reason)) flags.push(f);
     if (flags.length) e.flags = flags;

@@ -35,6 +35,11 @@ export function channelNodeId(hostId: string, path: string): NodeId {
   return `channel:${hostId}:${path}`;
 }
 
+/** ::ffff:a.b.c.d (an IPv4 peer of a dual-stack socket) is the IPv4 address a.b.c.d on the wire. */
+export function unmapIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
 export function isHostLocalIp(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1' || ip === '0.0.0.0' || ip === '::' || ip.startsWith('::ffff:127.');
 }
@@ -86,6 +91,8 @@ export interface Step {
   failed?: boolean;
   /** spawn implied by an exec or a /proc scan (no fork event seen for the child). */
   implied?: boolean;
+  /** a client's connect joined to the server's accept of the same connection (source client, target server). */
+  stitched?: boolean;
 }
 
 /** Nodes that cause what happens at the flow's far end (the rename actor counts as a cause of the new name). */
@@ -246,6 +253,8 @@ export interface GraphEdge {
   /** chmod: last mode set. */
   mode?: string;
   script?: boolean;
+  /** connect from a client process straight to the server process that accepted the connection. */
+  stitched?: boolean;
   /** up to five ids of the events behind the edge, for drill-down. */
   event_ids: string[];
 }

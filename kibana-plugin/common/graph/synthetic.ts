@@ -153,9 +153,11 @@ export class EventFactory {
     return this.emit('network', 'listen', p, {}, { source: { ip, port }, network: { transport: 'tcp', type: ipType(ip) } });
   }
 
-  connect(p: ProcRef, ip: string, port: number, opts: { fd?: number; domain?: string; outcome?: 'success' | 'failure'; error?: string } = {}): EcsEvent {
+  /** `local`: the client's own end, as the sensor reports it (what stitching joins the server's accept with). */
+  connect(p: ProcRef, ip: string, port: number, opts: { fd?: number; domain?: string; outcome?: 'success' | 'failure'; error?: string; local?: { ip: string; port: number } } = {}): EcsEvent {
     const fd = opts.fd ?? this.nextFd(p);
     return this.emit('network', 'connection_attempted', p, opts.outcome ? { outcome: opts.outcome } : {}, {
+      ...(opts.local ? { source: opts.local } : {}),
       destination: { ip, port, ...(opts.domain ? { domain: opts.domain } : {}) },
       network: { transport: 'tcp', type: ipType(ip), direction: 'egress' },
       provmon: { fd },

@@ -16,7 +16,7 @@
  * process that wrote to it would be a cause of every process that read from it. A point of interest itself is
  * always expanded.
  */
-import { StepStore } from './build.ts';
+import { STITCH_WINDOW_MS, StepStore } from './build.ts';
 import { flowSources, flowTargets, type Direction, type NodeId, type Step, type TraceDirection, type Truncated } from './model.ts';
 import { isPseudoPath } from './paths.ts';
 import type { Poi } from './poi.ts';
@@ -211,6 +211,26 @@ export class Loader {
         : { node, lo: Math.max(from, bound.t), hi: to },
     );
     await this.ensure(needs, walker.direction === 'backward' ? 'modify' : 'use');
+    await this.findOtherEnds();
+  }
+
+  /**
+   * The other side of the connections just loaded: one query for the client ends (ip:port) of connects and
+   * accepts not stitched yet, so a server's accept finds the client's connect (and the reverse), on this host or
+   * another one in the store. The store stitches what comes back (StepStore.stitch).
+   */
+  async findOtherEnds(): Promise<void> {
+    const ends = this.store.takeUnmatched();
+    if (ends.length === 0) return;
+    const lo = Math.max(this.opts.window.from ?? -Infinity, Math.min(...ends.map((e) => e.t)) - STITCH_WINDOW_MS);
+    const hi = Math.min(this.opts.window.to ?? Infinity, Math.max(...ends.map((e) => e.t)) + STITCH_WINDOW_MS);
+    // an IPv4 end may appear v4-mapped in the other side's document (a dual-stack socket): ask for both forms
+    const forms = ends.flatMap((e) => (e.ip.includes('.') ? [e, { ...e, ip: `::ffff:${e.ip}` }] : [e]));
+    const endpoints = [...new Map(forms.map((e) => [`${e.ip}|${e.port}`, { ip: e.ip, port: e.port }])).values()];
+    const q: EventQuery = { endpoints, datasets: ['network'] };
+    if (Number.isFinite(lo)) q.from = isoBound(lo, 'floor');
+    if (Number.isFinite(hi)) q.to = isoBound(hi, 'ceil');
+    await this.fetchAll(q);
   }
 
   /**

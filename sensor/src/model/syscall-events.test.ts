@@ -11,6 +11,7 @@ import { FdTable } from './fd-table.ts';
 import { hostIdentity } from './host.ts';
 import { ProcessTable } from './process-table.ts';
 import { AccountNames } from './account-names.ts';
+import { communityIdFromText } from '../pcap/community-id.ts';
 import { SyscallEventBuilder, ttyDevice } from './syscall-events.ts';
 import { execRecord, fileRecord, forkRecord, header, ioRecord, netRecord } from './testdata/records.ts';
 
@@ -239,5 +240,18 @@ describe('pipes and unix sockets', () => {
     const [send] = feed(ioRecord(4000, 3, { kind: 'io', reason: 'interval', wrCalls: 1, wrBytes: 5, wrFirstNs: 1, wrLastNs: 1 })).slice(2);
     expect(send!.event.action).toBe('send');
     expect(send!.file).toBeUndefined();
+  });
+});
+
+describe('community id on socket documents', () => {
+  test("a connect and the server's accept of the same connection carry the flow's Community ID", () => {
+    const { feed } = builder();
+    const [connect] = feed(netRecord(5000, 'connect', { localAddress: '127.0.0.1', localPort: 50123, remoteAddress: '127.0.0.1', remotePort: 8080 }));
+    const [accept] = feed(netRecord(5001, 'accept4', { fd: 3, ret: 4, family: 10, localAddress: '::ffff:127.0.0.1', localPort: 8080, remoteAddress: '::ffff:127.0.0.1', remotePort: 50123 }));
+    const expected = communityIdFromText('127.0.0.1', '127.0.0.1', 6, 50123, 8080);
+    expect(connect!.network?.community_id).toBe(expected);
+    expect(accept!.network?.community_id).toBe(expected);
+    const [send] = feed(ioRecord(5000, 3, { wrCalls: 1, wrBytes: 10, wrFirstNs: 1, wrLastNs: 1 }));
+    expect(send!.network?.community_id).toBe(expected);
   });
 });

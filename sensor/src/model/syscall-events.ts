@@ -10,6 +10,8 @@ import { ecsHost, type HostIdentity } from './host.ts';
 import { AccountNames } from './account-names.ts';
 import type { ProcessInfo, ProcessTable } from './process-table.ts';
 import { readExecContext, readProcess } from './proc-scan.ts';
+import { communityIdFromText } from '../pcap/community-id.ts';
+import { unmapIp } from '../../../kibana-plugin/common/graph/model.ts';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -429,6 +431,10 @@ export class SyscallEventBuilder {
     if (destination) doc.destination = { ip: destination.ip, port: destination.port };
     if (unixPath) doc.file = { path: unixPath, name: posix.basename(unixPath), type: 'socket' };
     this.networkFields(doc, family, transport);
+    // The flows' Community ID, so a socket event joins its packets, and the other end's events on another host.
+    if (source && destination && (transport === 'tcp' || transport === 'udp') && doc.network) {
+      doc.network.community_id = communityIdFromText(unmapIp(source.ip), unmapIp(destination.ip), transport === 'tcp' ? 6 : 17, source.port, destination.port);
+    }
   }
 
   private socketEnds(doc: EcsEvent, target: Extract<FdTarget, { kind: 'socket' }>): void {
