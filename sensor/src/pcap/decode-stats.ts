@@ -10,6 +10,8 @@ export class MalformedCounts {
   vlan_truncated = 0;
   /** more than 8 stacked VLAN tags: almost certainly garbage, stop before it costs us */
   vlan_too_deep = 0;
+  /** NFLOG header with a version other than 0, or a TLV whose length runs past the frame */
+  nflog_bad_tlv = 0;
   /** IP version nibble disagrees with the ethertype / address family */
   ip_bad_version = 0;
   ipv4_truncated = 0;

@@ -24,11 +24,12 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
   LINKTYPE_RAW,
 } from './link-types.ts';
 import { PacketRecord } from './packet-record.ts';
-import { concat, ethernet, icmp, ipv4, ipv6, nullHeader, sll, sll2, tcp, udp } from './testdata/build-packets.ts';
+import { concat, ethernet, icmp, ipv4, ipv6, nflog, nullHeader, sll, sll2, tcp, udp } from './testdata/build-packets.ts';
 
 function decode(frame: Uint8Array, linkType: number, opts: { wireLen?: number; pad?: number } = {}) {
   // put the frame at an offset inside a bigger buffer, as the readers do
@@ -109,6 +110,24 @@ describe('link layers', () => {
     const unsupported = decode(v4tcp, 147);
     expect(unsupported.stats.traffic.unsupported_link_type).toBe(1);
     expect(arp.stats.malformed.total() + unsupported.stats.malformed.total()).toBe(0);
+  });
+});
+
+describe('NFLOG', () => {
+  test('the logged packet is found among the TLVs, IPv4 and IPv6', () => {
+    expect(decode(nflog(2, v4tcp, 'drop'), LINKTYPE_NFLOG)).toMatchObject({ ok: true, src: '10.0.0.1', out: { dstPort: 80 } });
+    expect(decode(nflog(10, v6udp, ''), LINKTYPE_NFLOG)).toMatchObject({ ok: true, src: 'fd00::1', out: { dstPort: 53 } });
+  });
+
+  test('a TLV running past the frame and a log entry without a packet are counted, not decoded', () => {
+    const bad = nflog(2, v4tcp, 'x');
+    new DataView(bad.buffer, bad.byteOffset).setUint16(4, 0xfff0, true);
+    const cut = decode(bad, LINKTYPE_NFLOG);
+    expect(cut.ok).toBe(false);
+    expect(cut.stats.malformed.nflog_bad_tlv).toBe(1);
+    const empty = decode(new Uint8Array([2, 0, 0, 1, 8, 0, 10, 0, 0x41, 0, 0, 0]), LINKTYPE_NFLOG);
+    expect(empty.ok).toBe(false);
+    expect(empty.stats.traffic.non_ip).toBe(1);
   });
 });
 

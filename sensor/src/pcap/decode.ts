@@ -14,6 +14,7 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
   LINKTYPE_RAW,
 } from './link-types.ts';
@@ -79,6 +80,21 @@ export class DecodedPacket {
   fragment = FRAG_NONE;
   /** IPv4 identification or IPv6 fragment identification */
   fragmentId = 0;
+  /** fragments (FRAG_FIRST/FRAG_LATER) only: where this fragment's data sits in the datagram, for reassembly */
+  fragmentOffset = 0;
+  fragmentMore = false;
+  /** start and end (exclusive, within the capture) of the fragment's data in `data` */
+  fragmentDataOffset = 0;
+  fragmentDataEnd = 0;
+  /** the data length the IP header declares (more than captured when the snap length cut the frame) */
+  fragmentDataLength = 0;
+  /** IPv6: the fragment header's next header (the first header of the fragmentable part) */
+  fragmentNext = 0;
+  /** start of the IP header in `data`, and its length (IPv6: the fixed 40 bytes) */
+  ipOffset = 0;
+  ipHeaderLength = 0;
+  /** frames this packet stands for: 1, or the fragments of a reassembled datagram (flow packet counts) */
+  frames = 1;
   /** true when srcPort/dstPort hold TCP/UDP/SCTP ports, or ICMP type/code are valid */
   hasTransport = false;
   /** start of the transport header (valid when hasTransport) */
@@ -113,6 +129,7 @@ function resetPacket(out: DecodedPacket, rec: PacketRecord): void {
   out.protocol = -1;
   out.fragment = FRAG_NONE;
   out.fragmentId = 0;
+  out.frames = 1;
   out.hasTransport = false;
   out.srcPort = 0;
   out.dstPort = 0;
@@ -198,6 +215,23 @@ export function decodePacket(rec: PacketRecord, out: DecodedPacket, stats: Decod
       }
       break;
     }
+    case LINKTYPE_NFLOG: {
+      const payload = nflogPayload(rec.view, d, p, end);
+      if (payload < 0) {
+        if (payload === NFLOG_NO_PAYLOAD) traffic.non_ip++;
+        else malformed.nflog_bad_tlv++;
+        return false;
+      }
+      const family = d[p]!;
+      p = payload;
+      if (family === 2) etype = ETHERTYPE_IPV4;
+      else if (family === 10) etype = ETHERTYPE_IPV6;
+      else {
+        traffic.non_ip++;
+        return false;
+      }
+      break;
+    }
     case LINKTYPE_RAW:
     case DLT_RAW:
     case DLT_RAW_OPENBSD:
@@ -245,6 +279,36 @@ export function decodePacket(rec: PacketRecord, out: DecodedPacket, stats: Decod
   if (etype === ETHERTYPE_IPV6) return decodeIpv6(rec.view, d, p, end, wireRemaining, out, stats);
   traffic.non_ip++;
   return false;
+}
+
+const NFLOG_NO_PAYLOAD = -1;
+const NFLOG_BAD = -2;
+const NFULA_PAYLOAD = 9;
+
+/**
+ * NFLOG (Linux netfilter log, LINKTYPE 239): family(1) version(1) resource id(2), then TLVs whose length and
+ * type are in the logging host's byte order (little-endian on every host we expect; big-endian is tried when the
+ * little-endian reading does not fit). Returns the offset of the logged IP packet, or NFLOG_NO_PAYLOAD /
+ * NFLOG_BAD.
+ */
+function nflogPayload(view: DataView, d: Uint8Array, p: number, end: number): number {
+  if (end - p < 4 || d[p + 1] !== 0) return NFLOG_BAD;
+  for (const littleEndian of [true, false]) {
+    let q = p + 4;
+    let ok = true;
+    while (end - q >= 4) {
+      const len = view.getUint16(q, littleEndian);
+      const type = view.getUint16(q + 2, littleEndian) & 0x7fff;
+      if (len < 4 || len > end - q) {
+        ok = false;
+        break;
+      }
+      if (type === NFULA_PAYLOAD) return q + 4;
+      q += (len + 3) & ~3;
+    }
+    if (ok) return NFLOG_NO_PAYLOAD;
+  }
+  return NFLOG_BAD;
 }
 
 function decodeIpv4(
@@ -307,6 +371,13 @@ function decodeIpv4(
   if (fragOffset !== 0 || (fragField & 0x2000) !== 0) {
     stats.traffic.fragments++;
     out.fragmentId = (d[p + 4]! << 8) | d[p + 5]!;
+    out.fragmentOffset = fragOffset << 3;
+    out.fragmentMore = (fragField & 0x2000) !== 0;
+    out.fragmentDataOffset = p + headerLength;
+    out.fragmentDataLength = totalLength - headerLength;
+    out.fragmentDataEnd = Math.min(p + totalLength, end);
+    out.ipOffset = p;
+    out.ipHeaderLength = headerLength;
     if (fragOffset !== 0) {
       out.fragment = FRAG_LATER;
       return true;
@@ -394,10 +465,21 @@ function decodeIpv6(
         return true;
       }
       const offsetField = (d[q + 2]! << 8) | d[q + 3]!;
-      stats.traffic.fragments++;
       out.fragmentId = view.getUint32(q + 4);
       next = d[q]!;
       q += 8;
+      if (offsetField !== 0) {
+        // offset 0 with M clear is an atomic fragment (below): not a fragment to reassemble or count
+        stats.traffic.fragments++;
+        out.fragmentOffset = offsetField & 0xfff8;
+        out.fragmentMore = (offsetField & 1) !== 0;
+        out.fragmentNext = next;
+        out.fragmentDataOffset = q;
+        out.fragmentDataLength = Math.max(0, declaredEnd - q);
+        out.fragmentDataEnd = Math.min(declaredEnd, end);
+        out.ipOffset = p;
+        out.ipHeaderLength = 40;
+      }
       if (offsetField >> 3 !== 0) {
         out.fragment = FRAG_LATER;
         out.protocol = next;

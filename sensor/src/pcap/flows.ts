@@ -497,11 +497,12 @@ export class FlowTable {
   }
 
   private account(f: Flow, p: DecodedPacket, forward: boolean, t: number): void {
+    // a reassembled datagram counts every frame it came in, and their bytes on the wire
     if (forward) {
-      f.srcPackets++;
+      f.srcPackets += p.frames;
       f.srcBytes += p.wireLen;
     } else {
-      f.dstPackets++;
+      f.dstPackets += p.frames;
       f.dstBytes += p.wireLen;
     }
     // file order can differ from time order (merged captures): keep the newest time as the end

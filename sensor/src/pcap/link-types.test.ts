@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from './capture-file.ts';
 import type { FlowReport } from './flows.ts';
-import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW } from './link-types.ts';
+import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NFLOG, LINKTYPE_NULL, LINKTYPE_RAW } from './link-types.ts';
 import { type DnsEvent, processCaptureFile } from './pipeline.ts';
-import { concat, ethernet, nullHeader, sll2 } from './testdata/build-packets.ts';
+import { concat, ethernet, nflog, nullHeader, sll2 } from './testdata/build-packets.ts';
 import { key, normaliseEvent, tsharkDns } from './testdata/compare-dns.ts';
 import { expectFlowsMatchTshark, summarise } from './testdata/compare-flows.ts';
 import { type OutPacket, writePcap } from './testdata/write-capture.ts';
@@ -60,6 +60,7 @@ describe('re-wrapped real traffic', () => {
       { tpid: 0x8100, id: 200 },
     ]),
   );
+  check('Linux NFLOG (iptables -j NFLOG --nflog-prefix)', LINKTYPE_NFLOG, (ip, et) => nflog(et === 0x0800 ? 2 : 10, ip, 'provmon'));
   check('Linux SLL2 with a VLAN tag', LINKTYPE_LINUX_SLL2, (ip, et) => sll2(0x8100, concat(new Uint8Array([0, 7, et >> 8, et & 0xff]), ip)));
 
   test('the VLAN id travels with the flow', () => {

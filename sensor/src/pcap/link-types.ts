@@ -12,6 +12,7 @@ export const LINKTYPE_LOOP = 108; // OpenBSD loopback: address family in network
 export const LINKTYPE_LINUX_SLL = 113; // `-i any` on Linux, libpcap's default
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_NFLOG = 239; // Linux netfilter NFLOG (iptables -j NFLOG, `tcpdump -i nflog:N`)
 export const LINKTYPE_LINUX_SLL2 = 276; // `-i any` with the interface index (libpcap >= 1.10)
 
 export const LINK_TYPE_NAMES: Record<number, string> = {
@@ -24,6 +25,7 @@ export const LINK_TYPE_NAMES: Record<number, string> = {
   [LINKTYPE_LINUX_SLL]: 'LINUX_SLL',
   [LINKTYPE_IPV4]: 'IPV4',
   [LINKTYPE_IPV6]: 'IPV6',
+  [LINKTYPE_NFLOG]: 'NFLOG',
   [LINKTYPE_LINUX_SLL2]: 'LINUX_SLL2',
 };
 

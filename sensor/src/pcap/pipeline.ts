@@ -10,7 +10,9 @@ import { PassiveDnsCache } from './dns-cache.ts';
 import { DnsTcpFlowState, DnsTcpReassembler } from './dns-tcp.ts';
 import { type DnsMessage, DnsStats, parseDns } from './dns.ts';
 import { type Flow, type FlowEndReason, type FlowReport, FlowTable } from './flows.ts';
-import type { PacketRecord } from './packet-record.ts';
+import { LINKTYPE_RAW } from './link-types.ts';
+import { PacketRecord } from './packet-record.ts';
+import { IpReassembler, type ReassemblyOptions, type Reassembled } from './reassembly.ts';
 
 /** One DNS message seen on the wire, oriented client -> server whichever way it travelled. */
 export interface DnsEvent {
@@ -57,6 +59,8 @@ export interface PcapPipelineOptions {
   dnsQueryTimeoutSec?: number;
   onFlow?: (report: FlowReport) => void;
   onDns?: (event: DnsEvent) => void;
+  /** IP fragment reassembly bounds (reassembly.ts); false: fragments are accounted one by one, never decoded whole */
+  reassembly?: ReassemblyOptions | false;
 }
 
 /** Counters that do not belong to one stage. */
@@ -86,7 +90,15 @@ export class PcapPipeline {
   readonly dnsCache: PassiveDnsCache;
   readonly dnsTcp: DnsTcpReassembler;
   readonly flows: FlowTable;
+  readonly reassembler: IpReassembler | undefined;
+  /** decoding of reassembled datagrams, apart from the frames' own counts (their frames are counted already) */
+  readonly reassembledStats = new DecodeStats();
   private readonly pkt = new DecodedPacket();
+  /** a reassembled datagram (or a given-up first fragment): its own packet, as it can arrive in the middle of another */
+  private readonly wholePkt = new DecodedPacket();
+  private readonly wholeRec = new PacketRecord();
+  /** the packet being processed (DNS events read its time and ports) */
+  private cur: DecodedPacket = this.pkt;
   private readonly dnsPort = new Uint8Array(65536);
   private readonly onDns: ((e: DnsEvent) => void) | undefined;
   /** queries awaiting a response, by flow hash and DNS id, oldest first (bounded) */
@@ -105,6 +117,8 @@ export class PcapPipeline {
     this.onDns = o.onDns;
     this.queryEvents = o.dnsQueryEvents ?? 'unanswered';
     this.queryTimeout = o.dnsQueryTimeoutSec ?? 5;
+    if (o.reassembly !== false) this.reassembler = new IpReassembler(o.reassembly ?? {}, (first) => this.processWhole(first));
+    this.wholeRec.linkType = LINKTYPE_RAW;
     const cache = this.dnsCache;
     this.flows = new FlowTable({
       onReport: o.onFlow ?? (() => {}),
@@ -126,6 +140,32 @@ export class PcapPipeline {
   readonly handle = (rec: PacketRecord): void => {
     const p = this.pkt;
     if (!decodePacket(rec, p, this.decodeStats)) return;
+    if (p.fragment !== FRAG_NONE && this.reassembler !== undefined) {
+      // held until its datagram completes (then decoded whole) or is given up (then its first fragment is)
+      const whole = this.reassembler.add(p);
+      if (whole !== null) this.processWhole(whole);
+      return;
+    }
+    this.process(p);
+  };
+
+  /** A reassembled datagram, or a given-up first fragment, standing for all the frames it came in. */
+  private processWhole(whole: Reassembled): void {
+    const rec = this.wholeRec;
+    rec.setBuffer(whole.packet);
+    rec.offset = 0;
+    rec.capLen = rec.wireLen = whole.packet.length;
+    rec.tsSec = whole.tsSec;
+    rec.tsNsec = whole.tsNsec;
+    const p = this.wholePkt;
+    if (!decodePacket(rec, p, this.reassembledStats)) return;
+    p.frames = whole.frames;
+    p.wireLen = whole.wireBytes;
+    this.process(p);
+  }
+
+  private process(p: DecodedPacket): void {
+    this.cur = p;
     const flow = this.flows.update(p);
     if (flow === null) return;
     const proto = p.protocol;
@@ -146,7 +186,7 @@ export class PcapPipeline {
       this.curFlow = flow;
       this.dnsTcp.segment(stream, p.tcpSeq, syn, p.data, p.payloadOffset, p.payloadLength, p.payloadCaptured, this.onTcpMessage);
     }
-  };
+  }
 
   private dnsMessage(buf: Uint8Array, off: number, len: number, transport: 'udp' | 'tcp', flow: Flow): void {
     const m = parseDns(buf, off, len, this.dnsStats);
@@ -154,7 +194,7 @@ export class PcapPipeline {
       this.counters.dns_not_dns++;
       return;
     }
-    const p = this.pkt;
+    const p = this.cur;
     // the flow already holds both addresses as text; the packet's direction picks the order
     const forward = this.flows.lastFromInitiator;
     const srcIp = forward ? flow.srcIp : flow.dstIp;
@@ -213,12 +253,14 @@ export class PcapPipeline {
 
   /** Time-driven work when no packet arrives (live capture): timeouts and periodic reports. */
   tick(nowSec: number): void {
+    this.reassembler?.expire(nowSec);
     this.flows.advance(nowSec);
     this.expireQueries(nowSec - this.queryTimeout, Infinity);
   }
 
   /** Report every remaining flow as final and every pending query as unanswered. */
   finish(reason: FlowEndReason = 'end_of_capture'): void {
+    this.reassembler?.expire(Infinity);
     this.expireQueries(Infinity, Infinity);
     this.flows.flushAll(reason);
   }
@@ -233,6 +275,12 @@ export class PcapPipeline {
       dns: { ...this.dnsStats, malformed_total: this.dnsStats.malformed(), ...this.counters },
       dns_tcp: { ...this.dnsTcp.stats, held_bytes: this.dnsTcp.heldBytes },
       dns_cache: { size: this.dnsCache.size, ...this.dnsCache.stats },
+      ...(this.reassembler
+        ? {
+            reassembly: { pending: this.reassembler.size, held_bytes: this.reassembler.held, ...this.reassembler.stats },
+            reassembled_malformed: this.reassembledStats.malformed.nonZero(),
+          }
+        : {}),
     };
   }
 }

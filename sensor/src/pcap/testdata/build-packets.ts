@@ -167,6 +167,23 @@ export function sll2(etype: number, payload: Uint8Array, arphrd = 1): Uint8Array
 }
 
 /** BSD loopback header: address family in host order (NULL) or network order (LOOP). */
+/**
+ * Linux NFLOG frame: family, version 0, resource id (big-endian), then little-endian TLVs (length includes the
+ * 4-byte TLV header, values padded to 4 bytes): hardware protocol, the log prefix, and the IP packet itself.
+ */
+export function nflog(family: number, payload: Uint8Array, prefix: string): Uint8Array {
+  const tlv = (type: number, value: Uint8Array) => {
+    const len = 4 + value.length;
+    const out = new Uint8Array((len + 3) & ~3);
+    new DataView(out.buffer).setUint16(0, len, true);
+    new DataView(out.buffer).setUint16(2, type, true);
+    out.set(value, 4);
+    return out;
+  };
+  const hwProto = new Uint8Array([family === 2 ? 0x08 : 0x86, family === 2 ? 0x00 : 0xdd, 0, 0]);
+  return concat(new Uint8Array([family, 0, 0, 1]), tlv(1, hwProto), tlv(10, concat(new TextEncoder().encode(prefix), new Uint8Array([0]))), tlv(9, payload));
+}
+
 export function nullHeader(family: number, payload: Uint8Array, littleEndian: boolean): Uint8Array {
   const h = new Uint8Array(4);
   new DataView(h.buffer).setUint32(0, family, littleEndian);
