@@ -2435,77 +2435,20 @@ out:
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_pipe")
-int tp_chan_enter_pipe(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_PIPE, ctx->args[0], -1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_pipe")
-int tp_chan_exit_pipe(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_PIPE);
-}
-
-SEC("tracepoint/syscalls/sys_enter_pipe2")
-int tp_chan_enter_pipe2(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_PIPE, ctx->args[0], -1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_pipe2")
-int tp_chan_exit_pipe2(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_PIPE);
-}
-
-SEC("tracepoint/syscalls/sys_enter_socketpair")
-int tp_chan_enter_socketpair(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_SOCKETPAIR, ctx->args[3], -1);
-}
-
-SEC("tracepoint/syscalls/sys_exit_socketpair")
-int tp_chan_exit_socketpair(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_SOCKETPAIR);
-}
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int tp_chan_enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_UNIX_CONNECT, 0, ctx->args[0]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int tp_chan_exit_connect(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_UNIX_CONNECT);
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept")
-int tp_chan_enter_accept(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int tp_chan_exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_UNIX_ACCEPT);
-}
-
-SEC("tracepoint/syscalls/sys_enter_accept4")
-int tp_chan_enter_accept4(struct trace_event_raw_sys_enter *ctx)
-{
-	return chan_enter(PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int tp_chan_exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	return chan_exit(ctx->ret, PM_CHAN_UNIX_ACCEPT);
-}
+/* one enter/exit pair per syscall; `uptr` and `fd` are expressions over the enter tracepoint's ctx->args */
+#define CHAN_TP(sys, via, uptr, fd)                                               \
+	SEC("tracepoint/syscalls/sys_enter_" #sys)                                \
+	int tp_chan_enter_##sys(struct trace_event_raw_sys_enter *ctx)            \
+	{ return chan_enter(via, uptr, fd); }                                      \
+	SEC("tracepoint/syscalls/sys_exit_" #sys)                                 \
+	int tp_chan_exit_##sys(struct trace_event_raw_sys_exit *ctx)              \
+	{ return chan_exit(ctx->ret, via); }
+CHAN_TP(pipe, PM_CHAN_PIPE, ctx->args[0], -1)
+CHAN_TP(pipe2, PM_CHAN_PIPE, ctx->args[0], -1)
+CHAN_TP(socketpair, PM_CHAN_SOCKETPAIR, ctx->args[3], -1)
+CHAN_TP(connect, PM_CHAN_UNIX_CONNECT, 0, ctx->args[0])
+CHAN_TP(accept, PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0])
+CHAN_TP(accept4, PM_CHAN_UNIX_ACCEPT, 0, ctx->args[0])
 
 /* Keep every record type in the object's BTF: records.kernel.test.ts checks the decoder's offsets against it. */
 struct pm_fork *_btf_fork __attribute__((unused));
