@@ -2416,7 +2416,8 @@ static __always_inline int chan_exit(__s64 ret, __u32 via)
 	default:
 		goto out;
 	}
-	r = rb_reserve(sizeof(*r));
+	/* high: without it a pipe's or unix connection's I/O cannot be joined end to end */
+	r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
 	if (!r)
 		goto out;
 	r->h.flags = 0;
