@@ -6,6 +6,7 @@ import { cliStartup, configLoad } from './cli-startup.bench.ts';
 import { esBulkOutput } from '../sensor/src/output/elasticsearch/bulk.bench.ts';
 import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { nameDecoding } from '../sensor/src/ebpf/names.bench.ts';
+import { pcapReassembly } from '../sensor/src/pcap/reassembly.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
 import { uiDraw1000, uiRoutes1M } from './ui.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
@@ -20,6 +21,7 @@ export const BENCHMARKS: Benchmark[] = [
   localStoreWrite,
   pcapOffline,
   nameDecoding,
+  pcapReassembly,
   esBulkOutput,
   ...(canRunKernelBenches() ? [sensorPipeline, syscallStorm, syscallStormRead, syscallStormDistinct, liveCapture] : []),
   ...GRAPH_BENCHMARKS,

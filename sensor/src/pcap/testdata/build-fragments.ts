@@ -36,16 +36,20 @@ export function split(payload: Uint8Array, size: number): { offset: number; more
  * Client 10.0.0.2:40000 (or 2001:db8::2) asks 10.0.0.53:53 (2001:db8::53); the answer comes back in fragments,
  * in the order given (default: in order).
  */
-export function fragmentedDnsCapture(version: 4 | 6, o: { order?: number[]; fragmentSize?: number; startSec?: number } = {}): FragmentedDns {
+export function fragmentedDnsCapture(
+  version: 4 | 6,
+  o: { order?: number[]; fragmentSize?: number; startSec?: number; clientPort?: number; ipId?: number } = {},
+): FragmentedDns {
   const name = version === 4 ? 'big.example.com' : 'big6.example.com';
   const id = version === 4 ? 0x4444 : 0x6666;
   const client = version === 4 ? '10.0.0.2' : '2001:db8::2';
   const server = version === 4 ? '10.0.0.53' : '2001:db8::53';
-  const query = udp({ sport: 40000, dport: 53, payload: message({ id, flags: 0x0100, questions: [question(name, 1)] }) });
+  const port = o.clientPort ?? 40000;
+  const query = udp({ sport: port, dport: 53, payload: message({ id, flags: 0x0100, questions: [question(name, 1)] }) });
   const { payload, addresses } = dnsResponse(name, id, 100);
-  const datagram = udp({ sport: 53, dport: 40000, payload });
+  const datagram = udp({ sport: 53, dport: port, payload });
   const pieces = split(datagram, o.fragmentSize ?? 600);
-  const ipId = 0x1357;
+  const ipId = o.ipId ?? 0x1357;
   const frames = pieces.map((f) => {
     if (version === 4) return ethernet(0x0800, ipv4({ src: server, dst: client, protocol: PROTO_UDP, payload: f.data, id: ipId, moreFragments: f.more, fragmentOffset: f.offset / 8 }));
     const frag = new Uint8Array(8);
