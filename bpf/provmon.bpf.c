@@ -2416,8 +2416,8 @@ static __always_inline int chan_exit(__s64 ret, __u32 via)
 	default:
 		goto out;
 	}
-	/* high: without it a pipe's or unix connection's I/O cannot be joined end to end */
-	r = rb_reserve(sizeof(*r), PM_PRIO_HIGH);
+	/* without it a pipe's or unix connection's I/O cannot be joined end to end: the class of its syscall */
+	r = rb_reserve(sizeof(*r), via >= PM_CHAN_UNIX_CONNECT ? PM_PRIO_NET : PM_PRIO_HIGH);
 	if (!r)
 		goto out;
 	r->h.flags = 0;
