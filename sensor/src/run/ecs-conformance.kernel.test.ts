@@ -31,6 +31,8 @@ describe.skipIf(!canRunKernelTests)('ECS conformance of a real capture (root, ke
     for (const a of ['exec', 'fork', 'end', 'creation', 'open', 'read', 'write', 'rename', 'permission_change', 'deletion', 'connection_attempted', 'connection_accepted', 'send', 'receive', 'bind', 'listen', 'socket']) {
       expect({ a, seen: actions.has(a as never) }).toEqual({ a, seen: true });
     }
+    // the shell's `> piped` redirection created the file: a creation document, not an open
+    expect(mine.filter((e) => e.file?.path === join(work, 'piped') && e.event.action === 'creation').map((e) => e.process?.name)).toEqual(['sh']);
     expect(mine.some((e) => e.network?.type === 'unix')).toBe(true);
     // the pipe between echo and cat, and the unix connection, each seen from both ends
     for (const kind of ['pipe', 'unix_socket']) {
