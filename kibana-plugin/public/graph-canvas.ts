@@ -19,7 +19,7 @@ function ensureDagre(): void {
   registered = true;
 }
 
-const SHAPE: Record<string, string> = { process: 'round-rectangle', file: 'rectangle', endpoint: 'diamond' };
+const SHAPE: Record<string, string> = { process: 'round-rectangle', file: 'rectangle', channel: 'barrel', endpoint: 'diamond' };
 const SEVERITY_COLOUR: Record<string, string> = { high: '#BD271E', medium: '#F5A700', low: '#D6BF57' };
 const SEVERITY_RANK: Record<string, number> = { high: 3, medium: 2, low: 1 };
 
@@ -49,7 +49,7 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
       container: ref.current,
       elements: [
         ...props.nodes.map((n) => ({
-          data: { id: n.id, label: n.label.length > 48 ? `…${n.label.slice(-47)}` : n.label, kind: n.kind, colour: SEVERITY_COLOUR[severityOf(n) ?? ''] ?? (n.kind === 'process' ? '#6092C0' : n.kind === 'file' ? '#A8B6C8' : '#54B399') },
+          data: { id: n.id, label: n.label.length > 48 ? `…${n.label.slice(-47)}` : n.label, kind: n.kind, colour: SEVERITY_COLOUR[severityOf(n) ?? ''] ?? (n.kind === 'process' ? '#6092C0' : n.kind === 'file' ? '#A8B6C8' : n.kind === 'channel' ? '#B9A888' : '#54B399') },
           classes: [n.poi ? 'poi' : '', n.attack_path ? 'attack' : ''].filter(Boolean).join(' '),
         })),
         ...props.edges.map((e) => ({ data: { id: e.id, source: e.source, target: e.target, label: e.count > 1 ? `${e.kind} ×${e.count}` : e.kind }, classes: e.attack_path ? 'attack' : '' })),

@@ -40,7 +40,8 @@ const FIELDS = ['poi', 'direction', 'from', 'to', 'depth', 'reduce', 'max_nodes'
 
 function entityPath(n: GraphNode): string | undefined {
   if (n.kind === 'process' && n.entity_id) return `/api/provmon/entity/process/${encodeURIComponent(n.entity_id)}`;
-  if (n.kind === 'file' && n.path) return `/api/provmon/entity/file/${encodeURIComponent(n.path)}`;
+  // a channel (pipe:[inode], unix-socket:[id]) is found by the path its documents carry, like a file
+  if ((n.kind === 'file' || n.kind === 'channel') && n.path) return `/api/provmon/entity/file/${encodeURIComponent(n.path)}`;
   if (n.kind === 'endpoint' && n.ip) return `/api/provmon/entity/endpoint/${encodeURIComponent(n.port === undefined ? n.ip : `${n.ip.includes(':') ? `[${n.ip}]` : n.ip}:${n.port}`)}`;
   return undefined;
 }
