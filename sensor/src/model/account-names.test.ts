@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { AccountNames, parseIdFile } from './account-names.ts';
 
 describe('account names', () => {
@@ -21,6 +21,7 @@ describe('account names', () => {
     now = 1000;
     expect(names.user(1001)).toBe('bob');
     expect(names.group(0)).toBeUndefined(); // no group file: ids stay nameless
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('malformed lines are skipped, the first name for an id wins, the bound counts what it leaves out', () => {

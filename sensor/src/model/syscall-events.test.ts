@@ -3,7 +3,7 @@
  * kernel's flags rather than from guesses.
  */
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import { Flag, O, type ChannelRecord, type PmRecord } from '../ebpf/records.ts';
@@ -152,8 +152,8 @@ describe('fields detection content reads', () => {
 
   test('user.name and group.name from the account files; an unknown id has no name', () => {
     const dir = mkdtempSync('/tmp/provmon-accounts-');
-    Bun.write(`${dir}/passwd`, 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
-    Bun.write(`${dir}/group`, 'root:x:0:\nstaff:x:1000:alice\n');
+    writeFileSync(`${dir}/passwd`, 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n');
+    writeFileSync(`${dir}/group`, 'root:x:0:\nstaff:x:1000:alice\n');
     const processes = new ProcessTable({ host });
     const b = new SyscallEventBuilder({
       host, processes, fds: new FdTable(), namespace: 'default', bootId: 'b', toIso: (ns) => new Date(ns / 1e6).toISOString(), toEpochMs: (ns) => ns / 1e6,
@@ -166,6 +166,7 @@ describe('fields detection content reads', () => {
     expect(docs[0]!.group).toEqual({ id: '1000', name: 'staff' });
     expect(docs[1]!.user).toEqual({ id: '4242' });
     expect(docs[1]!.group).toEqual({ id: '4242' });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('the terminal number decodes as the kernel encodes it', () => {

@@ -3,8 +3,8 @@
  * out of order) yields its DNS document and one flow; the bounds, timeout and overlap policy, counted.
  * Captures are built here (testdata/build-fragments.ts) and written to a temporary file tshark reads too.
  */
-import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecodeStats } from './decode-stats.ts';
@@ -21,6 +21,7 @@ import { tsharkFields } from './testdata/tshark.ts';
 import { type OutPacket, writePcap } from './testdata/write-capture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'provmon-frag-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const host = { name: 'h', id: 'h' };
 
 function capture(name: string, packets: OutPacket[]): string {

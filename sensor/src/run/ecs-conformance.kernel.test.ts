@@ -4,7 +4,7 @@
  * the official ECS definitions (@elastic/ecs). Needs root and the kernel.
  */
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ecsReport } from '../../../test/support/ecs-conformance.ts';
@@ -45,5 +45,6 @@ describe.skipIf(!canRunKernelTests)('ECS conformance of a real capture (root, ke
     expect(flows.length).toBeGreaterThan(0);
     for (const d of [...events, ...flows, ...dns]) expect(d.host.os?.type).toBe('linux');
     expect(ecsReport([...events, ...flows, ...dns])).toEqual({});
+    for (const d of [work, sensor.eventsDir]) rmSync(d, { recursive: true, force: true });
   }, 120_000);
 });
