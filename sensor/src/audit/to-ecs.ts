@@ -99,6 +99,7 @@ export class AuditConverter {
       toEpochMs: (ns) => Math.round(ns / 1e6),
       namespace: o.namespace,
       bootId: 'audit000',
+      liveProcesses: false,
     });
     this.idPrefix = o.host.id.slice(0, 8);
   }

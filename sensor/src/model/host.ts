@@ -12,10 +12,13 @@ export interface HostIdentity {
   name: string;
   /** Wall-clock time of boot in ms (btime from /proc/stat), to turn boot-relative times into timestamps. */
   bootTimeMs: number;
-  /** ECS host.os: what Elastic's prebuilt rules filter on first (host.os.type == "linux"). */
-  os: HostOs;
-  /** ECS host.architecture, the kernel's name for it (x86_64, aarch64) */
-  architecture: string;
+  /**
+   * ECS host.os: what Elastic's prebuilt rules filter on first (host.os.type == "linux"). Always set for the host
+   * the sensor runs on; absent for a host known only from its records (`provmon analyze` of another host's logs).
+   */
+  os?: HostOs;
+  /** ECS host.architecture, the kernel's name for it (x86_64, aarch64); absent like `os` */
+  architecture?: string;
 }
 
 export interface HostOs {
@@ -99,6 +102,6 @@ export function hostIdentity(configuredName = ''): HostIdentity {
 }
 
 /** The ECS `host` object every document carries, built once per sensor. */
-export function ecsHost(host: HostIdentity): { name: string; id: string; os: HostOs; architecture: string } {
-  return { name: host.name, id: host.id, os: host.os, architecture: host.architecture };
+export function ecsHost(host: HostIdentity): { name: string; id: string; os?: HostOs; architecture?: string } {
+  return { name: host.name, id: host.id, ...(host.os ? { os: host.os } : {}), ...(host.architecture ? { architecture: host.architecture } : {}) };
 }

@@ -57,6 +57,12 @@ export interface SyscallEventOptions {
   bootId: string;
   /** user.name / group.name lookup (default: the host's /etc/passwd and /etc/group) */
   accounts?: AccountNames;
+  /**
+   * Whether the records describe this host's live processes (default true), so /proc may fill what a record
+   * cannot tell. False for records rebuilt from another source (`provmon analyze`): /proc would describe
+   * whichever live process has the pid now.
+   */
+  liveProcesses?: boolean;
 }
 
 type Category = 'process' | 'file' | 'network';
@@ -181,7 +187,7 @@ export class SyscallEventBuilder {
       return emit(this.failed(doc, rec.ret));
     }
     const executable = rec.exe ?? this.resolvePath(rec.tgid, rec.dirfd, rec.filename);
-    const context = readExecContext(rec.tgid);
+    const context = this.o.liveProcesses === false ? undefined : readExecContext(rec.tgid);
     const info = this.o.processes.exec(
       rec.tgid,
       { executable, args: rec.argv, name: rec.comm, startTicks: ticksFromBootNs(rec.startNs), ppid: rec.ppid, uid: rec.euid, gid: rec.egid, ...context },
@@ -464,7 +470,7 @@ export class SyscallEventBuilder {
   private processFromHeader(h: RecordHeader): ProcessInfo {
     this.stats.unknownProcess += 1;
     // Interval flushes carry only the tgid: /proc is the one place left to learn who the process is.
-    if ((h.recordFlags & Flag.NO_TASK) !== 0) {
+    if ((h.recordFlags & Flag.NO_TASK) !== 0 && this.o.liveProcesses !== false) {
       const snapshot = readProcess(h.tgid);
       if (snapshot) return this.o.processes.adopt(snapshot, this.o.toEpochMs(h.tsNs));
     }
