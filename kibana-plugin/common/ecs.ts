@@ -161,7 +161,18 @@ export interface EcsEvent {
      */
     channel?: { kind: 'pipe' | 'unix_socket'; id: string };
     /** Flow reports: see docs/pcap.md for the delta/cumulative decision. */
-    flow?: { final: boolean; state?: string; history?: string; tcp_flags?: string[]; dns_resolved?: boolean };
+    flow?: {
+      final: boolean;
+      state?: string;
+      history?: string;
+      tcp_flags?: string[];
+      dns_resolved?: boolean;
+      id?: string;
+      sequence?: number;
+      end_reason?: string;
+      total?: { bytes?: number; packets?: number };
+    };
+    pcap?: { received: number; dropped: number; interface_dropped: number };
     [extra: string]: unknown;
   };
 }

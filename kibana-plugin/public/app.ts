@@ -7,6 +7,7 @@ import { EuiPageSection, EuiProvider, EuiSpacer, EuiTab, EuiTabs, EuiTitle } fro
 import React, { useEffect, useState } from 'react';
 import ReactDOM from 'react-dom';
 import { EventsPage } from './events.ts';
+import { FlowsPage } from './flows.ts';
 import type { AppMountParameters, CoreStart, ScopedHistory } from './kibana-types.ts';
 import { OverviewPage } from './overview.ts';
 import { ProvenancePage } from './provenance.ts';
@@ -17,7 +18,15 @@ export const PAGES = [
   { id: 'overview', path: '/', title: 'Overview' },
   { id: 'provenance', path: '/provenance', title: 'Provenance' },
   { id: 'events', path: '/events', title: 'Events' },
+  { id: 'flows', path: '/flows', title: 'Flows' },
 ] as const;
+
+const PAGE_COMPONENTS: Record<(typeof PAGES)[number]['id'], (props: PageProps) => React.ReactElement> = {
+  overview: OverviewPage,
+  provenance: ProvenancePage,
+  events: EventsPage,
+  flows: FlowsPage,
+};
 
 export interface PageProps {
   core: CoreStart;
@@ -51,7 +60,7 @@ function App(props: { core: CoreStart; history: ScopedHistory }): React.ReactEle
       ),
     ),
     h(EuiSpacer, { size: 'm' }),
-    page.id === 'overview' ? h(OverviewPage, pageProps) : page.id === 'provenance' ? h(ProvenancePage, pageProps) : h(EventsPage, pageProps),
+    h(PAGE_COMPONENTS[page.id], pageProps),
   );
 }
 

@@ -5,6 +5,8 @@
  */
 import type { EcsEvent } from '../common/ecs.ts';
 import type { EventSource } from '../common/graph/source.ts';
+import type { FlowsAnswer, FlowsRequest } from '../common/flows/answer.ts';
+import type { FlowFilter } from '../common/flows/filter.ts';
 
 export class RouteError extends Error {
   readonly status: number;
@@ -32,6 +34,8 @@ export interface ProvmonStore {
   where: string;
   descriptor: Record<string, string>;
   info(): Promise<StoreInfo>;
+  /** Aggregates flows where the store can (Elasticsearch); without it the flows route reads `source`'s flows. */
+  flows?: (filter: FlowFilter, request: FlowsRequest) => Promise<FlowsAnswer>;
 }
 
 export interface RouteRequest<Q, P> {

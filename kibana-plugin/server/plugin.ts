@@ -8,6 +8,7 @@
  * as shared/reference/kibana-plugin.md §2 documents them.
  */
 import { EsSearchSource, DEFAULT_INDEX } from '../common/graph/es-source.ts';
+import { esFlowsAnswer } from '../common/flows/es-flows.ts';
 import { clientPitSearch, esStoreInfo, type SearchClient } from '../common/search/es-store.ts';
 import { describeFailure } from './dispatch.ts';
 import type { ProvmonStore, RouteDefinition, Validator } from './http.ts';
@@ -71,6 +72,7 @@ function requestStore(client: SearchClient, index: string): ProvmonStore & { clo
     where: `Elasticsearch (${index})`,
     descriptor: { type: 'elasticsearch', index },
     info: () => esStoreInfo(client, index),
+    flows: (filter, request) => esFlowsAnswer(client, filter, request, index),
     close: () => source.close(),
   };
 }

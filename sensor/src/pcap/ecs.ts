@@ -33,7 +33,7 @@ export interface FlowDocumentExtras {
       sequence: number;
       end_reason?: string;
       /** running totals since the flow began */
-      total: { source: { bytes: number; packets: number }; destination: { bytes: number; packets: number } };
+      total: { bytes: number; packets: number; source: { bytes: number; packets: number }; destination: { bytes: number; packets: number } };
       icmp?: { type: number; code: number };
     };
     /** capture drops since the capture opened (live only) */
@@ -106,6 +106,9 @@ export function flowDocument(r: FlowReport, ctx: EcsContext): FlowDocument {
         id: r.flowId,
         sequence: r.sequence,
         total: {
+          // Both directions in one field: Elasticsearch can then sort flows by size without a script.
+          bytes: r.total.src.bytes + r.total.dst.bytes,
+          packets: r.total.src.packets + r.total.dst.packets,
           source: { bytes: r.total.src.bytes, packets: r.total.src.packets },
           destination: { bytes: r.total.dst.bytes, packets: r.total.dst.packets },
         },

@@ -4,6 +4,7 @@
  */
 import type { ProvmonStore } from '../../../kibana-plugin/server/http.ts';
 import { esStatus } from '../../../kibana-plugin/common/search/es-store.ts';
+import { esFlowsAnswer } from '../../../kibana-plugin/common/flows/es-flows.ts';
 import type { ErrorDescriber } from '../../../kibana-plugin/server/dispatch.ts';
 import { ProvmonError } from '../errors.ts';
 import { createClient, describeTarget } from '../output/elasticsearch/client.ts';
@@ -45,7 +46,13 @@ export function openUiStore(spec: SourceSpec, notice: (message: string) => void)
     async use(fn) {
       const source = new ElasticsearchSource(client, { index });
       try {
-        return await fn({ source, where, descriptor: { type: 'elasticsearch', target, index }, info: () => source.info() });
+        return await fn({
+          source,
+          where,
+          descriptor: { type: 'elasticsearch', target, index },
+          info: () => source.info(),
+          flows: (filter, request) => esFlowsAnswer(client, filter, request, index),
+        });
       } finally {
         await source.close().catch(() => undefined);
       }

@@ -126,7 +126,19 @@ export const flowFields = {
     type: 'object',
     dynamic: false,
     properties: {
-      flow: obj({ final: bool, state: keyword, history: keyword, tcp_flags: keyword, dns_resolved: bool }),
+      flow: obj({
+        final: bool,
+        state: keyword,
+        history: keyword,
+        tcp_flags: keyword,
+        dns_resolved: bool,
+        id: keyword,
+        sequence: long,
+        end_reason: keyword,
+        total: obj({ bytes: long, packets: long, source: obj({ bytes: long, packets: long }), destination: obj({ bytes: long, packets: long }) }),
+      }),
+      /** live capture counters when the report was made (the sensor-health rule reads `dropped`) */
+      pcap: obj({ received: long, dropped: long, interface_dropped: long }),
     },
   },
 } as const satisfies CoreProperties;
@@ -168,7 +180,7 @@ export const DATASET_GROUPS: Record<Dataset, FieldGroup[]> = {
   process: ['base', 'process'],
   file: ['base', 'process', 'file'],
   network: ['base', 'process', 'endpoints'],
-  flow: ['base', 'endpoints', 'flow'],
+  flow: ['base', 'process', 'endpoints', 'flow'],
   dns: ['base', 'endpoints', 'dns'],
 };
 

@@ -86,7 +86,18 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
     cgroup_id: '4026531835',
     truncated: ['path'],
     channel: { kind: 'pipe', id: '4242' },
-    flow: { final: true, state: 'closed', history: 'ShADadFf', tcp_flags: ['SYN', 'ACK', 'FIN'], dns_resolved: true },
+    flow: {
+      final: true,
+      state: 'closed',
+      history: 'ShADadFf',
+      tcp_flags: ['SYN', 'ACK', 'FIN'],
+      dns_resolved: true,
+      id: 'f-1',
+      sequence: 0,
+      end_reason: 'fin',
+      total: { bytes: 2048, packets: 12 },
+    },
+    pcap: { received: 10, dropped: 0, interface_dropped: 0 },
   },
 };
 
