@@ -1,15 +1,12 @@
-/**
- * One vega-lite chart: compiled to vega, parsed to an AST and run by vega's expression interpreter (no code is
- * generated, so no unsafe-eval under Kibana's or provmon ui's CSP), drawn as SVG. `data-rendered` tells tests and
- * the bench the view finished its first run.
- */
+/** One vega-lite chart in a panel; `data-rendered` tells tests and the bench the view finished its first run. */
 import { EuiPanel, EuiTitle } from '@elastic/eui';
 import React, { useEffect, useRef, useState } from 'react';
-import { parse, View } from 'vega';
-import { expressionInterpreter } from 'vega-interpreter';
-import { compile } from 'vega-lite';
 import type { ChartDef } from './flow-charts.ts';
 import { h } from './h.ts';
+import type { DrawnChart } from './vega-runtime.ts';
+
+/** Loaded on the first chart, not with the bundle (see vega-runtime.ts). */
+const vegaRuntime = (): typeof import('./vega-runtime.ts') => require('./vega-runtime.ts');
 
 export function VegaChart(props: { chart: ChartDef; onError: (message: string) => void }): React.ReactElement {
   const { chart, onError } = props;
@@ -18,11 +15,10 @@ export function VegaChart(props: { chart: ChartDef; onError: (message: string) =
   useEffect(() => {
     if (!ref.current) return;
     setRendered(false);
-    let view: View | undefined;
+    let view: DrawnChart | undefined;
     try {
-      const runtime = parse(compile(chart.spec).spec, undefined, { ast: true });
-      view = new View(runtime, { expr: expressionInterpreter, renderer: 'svg', container: ref.current, hover: true });
-      view.runAsync().then(
+      view = vegaRuntime().drawChart(ref.current, chart.spec);
+      view.done.then(
         () => setRendered(true),
         (error: unknown) => onError(`${chart.title}: ${(error as Error).message}`),
       );

@@ -11,7 +11,7 @@
  * The browser bundle is identical for every version (the plugin imports only externals every line shares); it is
  * built once with esbuild, classic JSX-free React (createElement), no code splitting, no eval.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
@@ -33,6 +33,31 @@ function commonSharedDeps(): Record<string, string> {
   return out;
 }
 
+/**
+ * Keeps code generation out of the bundle, so nothing in it needs unsafe-eval: d3-dsv builds its CSV row converter
+ * with the Function constructor (public/no-dsv.ts takes its place: charts carry inline data), and vega-runtime's
+ * `codegen` mode builds accessors with it (only used when a spec is parsed without `ast: true`; provmon always
+ * parses to an AST for the expression interpreter), so those calls are replaced by a function that throws. The
+ * count is checked: a vega upgrade that adds or moves such a call fails the build rather than slip through.
+ */
+const VEGA_RUNTIME_CODEGEN_CALLS = 3;
+const cspSafeVega: Plugin = {
+  name: 'provmon-csp-safe-vega',
+  setup(b) {
+    b.onResolve({ filter: /^d3-dsv$/ }, () => ({ path: join(PLUGIN_ROOT, 'public', 'no-dsv.ts') }));
+    b.onLoad({ filter: /vega-runtime[\\/]build[\\/]vega-runtime\.js$/ }, async (args) => {
+      const source = await Bun.file(args.path).text();
+      const calls = source.match(/\bFunction\(/g)?.length ?? 0;
+      if (calls !== VEGA_RUNTIME_CODEGEN_CALLS) {
+        return { errors: [{ text: `vega-runtime has ${calls} Function( calls, expected ${VEGA_RUNTIME_CODEGEN_CALLS}: review its codegen paths before bundling it` }] };
+      }
+      const contents = `${source.replace(/\bFunction\(/g, 'provmonRefusedCodegen(')}
+function provmonRefusedCodegen() { throw new Error('vega code generation is disabled in provmon (CSP without unsafe-eval): specs run on the expression interpreter'); }`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 export async function buildBrowserBundle(): Promise<string> {
   const entry = [
     `import * as provmonPublic from ${JSON.stringify(join(PLUGIN_ROOT, 'public', 'index.ts'))};`,
@@ -50,7 +75,7 @@ export async function buildBrowserBundle(): Promise<string> {
     splitting: false,
     legalComments: 'none',
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS)],
+    plugins: [sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS), cspSafeVega],
     logLevel: 'silent',
   });
   return r.outputFiles[0]!.text;

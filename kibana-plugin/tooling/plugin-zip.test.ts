@@ -111,7 +111,7 @@ describe('the server module as Kibana loads it', () => {
     const logs: string[] = [];
     const instance = mod.plugin({ logger: { get: () => ({ info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }) } });
     instance.setup({ http: { createRouter: () => ({ get: (config: Record<string, any>, handler: unknown) => routes.push({ config, handler }) }) } });
-    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/graph', '/api/provmon/overview']);
+    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/flows', '/api/provmon/graph', '/api/provmon/overview']);
     for (const r of routes) {
       expect(r.config.security.authz.enabled).toBe(false);
       expect(r.config.security.authz.reason.length).toBeGreaterThan(10);
@@ -125,6 +125,6 @@ describe('the server module as Kibana loads it', () => {
     expect(graph.config.validate.query({ poi: 'ip:nonsense:1' }, result).bad).toContain('poi');
     expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', depth: '0' }, result).bad).toContain('depth');
     expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9' }, result).ok.poi).toEqual({ kind: 'endpoint', ip: '127.0.0.1', port: 9 });
-    expect(logs.join()).toContain('4 routes registered');
+    expect(logs.join()).toContain('5 routes registered');
   });
 });
