@@ -8,6 +8,7 @@ import { pcapOffline } from '../sensor/src/pcap/decode.bench.ts';
 import { nameDecoding } from '../sensor/src/ebpf/names.bench.ts';
 import { pcapReassembly } from '../sensor/src/pcap/reassembly.bench.ts';
 import { GRAPH_BENCHMARKS } from './graph.bench.ts';
+import { flowsData1M, flowsRender } from './flows.bench.ts';
 import { uiDraw1000, uiRoutes1M } from './ui.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
@@ -29,6 +30,8 @@ export const BENCHMARKS: Benchmark[] = [
   uiDraw1000,
   auditParse,
   analyzeEndToEnd,
+  flowsData1M,
+  flowsRender,
 ];
 
 if (import.meta.main) {

@@ -1,0 +1,172 @@
+/**
+ * Flows page benches (issue 11):
+ *
+ * - the data of every chart of the Flows page (GET /api/provmon/flows' handler: totals, twelve charts, rare
+ *   destinations, scatter points, top-100 table) over 1 M synthetic flows (plus ~10 % earlier periodic reports),
+ *   from Elasticsearch (aggregations on a local node started for the bench, provmon's templates) and from the local
+ *   store (its embedded index + JSONL); target ≤ 1000 ms each. Baseline: counting the final flow reports in
+ *   Elasticsearch (one size-0 search), the least any answer costs.
+ * - URL → every chart of the Flows page drawn by vega in Chromium, over a 20 K-flow local store (target ≤ 1500 ms);
+ *   baseline: the flows route alone over HTTP.
+ */
+import type { Client } from '@elastic/elasticsearch';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import type { FlowsRequest } from '../kibana-plugin/common/flows/answer.ts';
+import { esFlowsAnswer } from '../kibana-plugin/common/flows/es-flows.ts';
+import { flowFilterClauses } from '../kibana-plugin/common/flows/filter.ts';
+import { syntheticFlows } from '../kibana-plugin/common/flows/synthetic.ts';
+import { localFlowsAnswer } from '../kibana-plugin/server/flows-route.ts';
+import type { ProvmonStore } from '../kibana-plugin/server/http.ts';
+import { KIBANA_TARGETS } from '../kibana-plugin/versions.ts';
+import { startNode, type EsNode } from '../scripts/es-node/node.ts';
+import { LocalStoreSource } from '../sensor/src/graph/local-source.ts';
+import { LocalStore } from '../sensor/src/output/local/local-store.ts';
+import { loadAssets } from '../sensor/src/ui/assets.ts';
+import { startUiServer, type RunningUi } from '../sensor/src/ui/server.ts';
+import { openUiStore, type UiStore } from '../sensor/src/ui/store.ts';
+import { launchBrowser } from '../test/support/browser.ts';
+import { testClient } from '../test/support/es.ts';
+import type { Benchmark } from './harness.ts';
+
+const ROOT = resolve(import.meta.dir, '..');
+const FLOWS = 1_000_000;
+const START = Date.parse('2026-04-01T00:00:00Z');
+const SPAN = 86_400_000;
+const REQUEST: FlowsRequest = { interval: '5m', sort: 'bytes' };
+const INDEX = 'logs-provmon.flow-bench';
+
+let big: { dir: string; node: EsNode; client: Client; local: LocalStoreSource; store: ProvmonStore; docs: number } | undefined;
+
+async function fill(client: Client, dir: string): Promise<number> {
+  const writer = new LocalStore({ dir });
+  let ops: unknown[] = [];
+  let docs = 0;
+  const flush = async () => {
+    const r = await client.bulk({ operations: ops });
+    if (r.errors) throw new Error(JSON.stringify(r.items.find((it) => Object.values(it)[0]?.error)));
+    ops = [];
+  };
+  for (const d of syntheticFlows({ flows: FLOWS, start: START, spanMs: SPAN, namespace: 'bench' })) {
+    writer.write(d);
+    ops.push({ create: { _index: INDEX, _id: d.event.id } }, d);
+    docs++;
+    if (ops.length >= 10_000) await flush();
+  }
+  if (ops.length) await flush();
+  writer.close();
+  await client.indices.refresh({ index: INDEX });
+  return docs;
+}
+
+export const flowsData1M: Benchmark = {
+  name: 'flows page data over 1M flows (Elasticsearch route, local-store route)',
+  unit: 'ms',
+  better: 'lower',
+  rounds: 3,
+  setup: async () => {
+    const node = await startNode({ name: `bench-flows-${process.pid}`, heap: '2g', ownerPid: process.pid });
+    const client = testClient(node);
+    const setup = Bun.spawnSync([resolve(ROOT, 'bin/provmon'), 'setup', '--es', node.url, '--core-only'], { cwd: ROOT, env: { ...process.env, PROVMON_CONFIG: '' } });
+    if (setup.exitCode !== 0) throw new Error(`provmon setup failed: ${setup.stderr.toString()}`);
+    const dir = mkdtempSync(join(tmpdir(), 'provmon-bench-flows-'));
+    const docs = await fill(client, dir);
+    await client.indices.forcemerge({ index: INDEX, max_num_segments: 1 });
+    const local = LocalStoreSource.open(dir);
+    const store: ProvmonStore = { source: local, where: dir, descriptor: { type: 'local' }, info: async () => local.info() };
+    big = { dir, node, client, local, store, docs };
+    flowsData1M.note = `${FLOWS.toLocaleString('en')} flows (${docs.toLocaleString('en')} documents with the periodic reports) over 24 h; ES: one shard, force-merged, 2 GB heap; targets ≤ 1000 ms each`;
+  },
+  teardown: async () => {
+    if (!big) return;
+    big.local.close();
+    await big.client.close();
+    await big.node.stop();
+    rmSync(big.dir, { recursive: true, force: true });
+    big = undefined;
+  },
+  baseline: {
+    label: 'Elasticsearch: count the final flow reports (size-0 search)',
+    measure: async () => {
+      const start = Bun.nanoseconds();
+      const r = await big!.client.count({ index: INDEX, query: { bool: { filter: flowFilterClauses({}) } } as never });
+      if (r.count !== FLOWS) throw new Error(`counted ${r.count} flows`);
+      return (Bun.nanoseconds() - start) / 1e6;
+    },
+  },
+  cases: [
+    {
+      label: 'Elasticsearch route: every chart, scatter and top-100 table (aggregations)',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = await esFlowsAnswer(big!.client, {}, REQUEST, INDEX);
+        if (a.totals.flows !== FLOWS) throw new Error(`answered ${a.totals.flows} flows`);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+    {
+      label: 'local-store route: the same answer from the embedded index and the JSONL',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = await localFlowsAnswer(big!.store, {}, REQUEST);
+        if (a.totals.flows !== FLOWS) throw new Error(`answered ${a.totals.flows} flows (scan ${JSON.stringify(a.scan)})`);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+  ],
+};
+
+const CHARTS = 13;
+let draw: { dir: string; store: UiStore; ui: RunningUi; base: string; browser: Browser; page: Page } | undefined;
+
+export const flowsRender: Benchmark = {
+  name: 'Flows page: URL to every vega chart drawn in Chromium',
+  unit: 'ms',
+  better: 'lower',
+  rounds: 3,
+  setup: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provmon-bench-flows-draw-'));
+    const writer = new LocalStore({ dir });
+    for (const d of syntheticFlows({ flows: 20_000, start: START, spanMs: SPAN })) writer.write(d);
+    writer.close();
+    const store = openUiStore({ kind: 'local', dir }, () => undefined);
+    const target = KIBANA_TARGETS[KIBANA_TARGETS.length - 1]!;
+    const ui = startUiServer({ host: '127.0.0.1', port: 0, assets: await loadAssets(target), store });
+    const browser = await launchBrowser();
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 1000 });
+    draw = { dir, store, ui, base: ui.url.replace('/app/provmon', ''), browser, page };
+    flowsRender.note = `20,000 flows over 24 h in a local store; ${CHARTS} vega-lite charts (SVG, expression interpreter), a scatter of 10,000 points; Chromium, Kibana ${target.kibanaVersion} shared deps; target ≤ 1500 ms`;
+  },
+  teardown: async () => {
+    if (!draw) return;
+    await draw.browser.close();
+    await draw.ui.stop();
+    await draw.store.close();
+    rmSync(draw.dir, { recursive: true, force: true });
+    draw = undefined;
+  },
+  baseline: {
+    label: 'the flows route alone (HTTP, JSON parsed)',
+    measure: async () => {
+      const start = Bun.nanoseconds();
+      await (await fetch(`${draw!.base}/api/provmon/flows?from=2026-01-01T00:00:00Z`)).json();
+      return (Bun.nanoseconds() - start) / 1e6;
+    },
+  },
+  cases: [
+    {
+      label: 'URL → every chart drawn (page, route, vega-lite compile, vega interpreter, SVG)',
+      measure: async () => {
+        const d = draw!;
+        await d.page.goto('about:blank');
+        const start = Bun.nanoseconds();
+        await d.page.goto(`${d.ui.url}/flows?from=2026-01-01T00:00:00Z`, { waitUntil: 'domcontentloaded' });
+        await d.page.waitForFunction((n) => document.querySelectorAll('[data-test-subj^="provmonFlowChart-"][data-rendered="true"]').length === n, { timeout: 120_000, polling: 20 }, CHARTS);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+  ],
+};
