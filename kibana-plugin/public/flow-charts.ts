@@ -10,6 +10,8 @@ export interface ChartDef {
   id: string;
   title: string;
   spec: TopLevelSpec;
+  /** charts with thousands of marks draw on a canvas (an SVG node per mark costs seconds) */
+  renderer?: 'canvas';
 }
 
 const WIDTH = 380;
@@ -74,6 +76,7 @@ export function flowCharts(a: FlowsAnswer): ChartDef[] {
     },
     {
       id: 'scatter',
+      renderer: 'canvas',
       title: `Bytes vs packets (${a.scatter.points.length} flows${a.scatter.truncated ? ', the largest only' : ''})`,
       spec: {
         ...base,

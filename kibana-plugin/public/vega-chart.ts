@@ -17,7 +17,7 @@ export function VegaChart(props: { chart: ChartDef; onError: (message: string) =
     setRendered(false);
     let view: DrawnChart | undefined;
     try {
-      view = vegaRuntime().drawChart(ref.current, chart.spec);
+      view = vegaRuntime().drawChart(ref.current, chart.spec, chart.renderer);
       view.done.then(
         () => setRendered(true),
         (error: unknown) => onError(`${chart.title}: ${(error as Error).message}`),

@@ -13,8 +13,9 @@ export interface DrawnChart {
   finalize(): void;
 }
 
-export function drawChart(container: HTMLElement, spec: TopLevelSpec): DrawnChart {
+/** SVG keeps marks in the DOM (tests and screen readers see them); a chart of thousands of marks draws on a canvas. */
+export function drawChart(container: HTMLElement, spec: TopLevelSpec, renderer: 'svg' | 'canvas' = 'svg'): DrawnChart {
   const runtime = parse(compile(spec).spec, undefined, { ast: true });
-  const view = new View(runtime, { expr: expressionInterpreter, renderer: 'svg', container, hover: true });
+  const view = new View(runtime, { expr: expressionInterpreter, renderer, container, hover: true });
   return { done: view.runAsync().then(() => undefined), finalize: () => view.finalize() };
 }

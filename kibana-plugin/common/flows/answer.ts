@@ -138,14 +138,23 @@ export function ipSortKey(ip: string): string {
 
 /** A field's values in a document, by dotted path (arrays flattened). */
 export function valuesOf(doc: unknown, path: string): unknown[] {
-  let cur: unknown = doc;
-  for (const part of path.split('.')) {
-    if (cur === null || cur === undefined || typeof cur !== 'object') return [];
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur === undefined || cur === null) return [];
-  return Array.isArray(cur) ? cur : [cur];
+  return getter(path)(doc);
 }
+
+/** A reader of one dotted path, with the path split once (the local store's aggregation calls it per flow). */
+export function getter(path: string): (doc: unknown) => unknown[] {
+  const parts = path.split('.');
+  return (doc) => {
+    let cur: unknown = doc;
+    for (const part of parts) {
+      if (cur === null || cur === undefined || typeof cur !== 'object') return [];
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    if (cur === undefined || cur === null) return [];
+    return Array.isArray(cur) ? cur : [cur];
+  };
+}
+
 
 const endpoint = (ip?: string, port?: number) => (ip === undefined ? '' : port === undefined ? ip : ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 

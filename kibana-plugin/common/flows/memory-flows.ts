@@ -4,7 +4,7 @@
  */
 import type { EcsEvent } from '../ecs.ts';
 import {
-  DIMENSIONS, DURATION_RANGES, HOUR_MS, INTERVALS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, TOP_BUCKETS, flowBytes, flowPackets, flowRow, ipSortKey, valuesOf,
+  DIMENSIONS, DURATION_RANGES, HOUR_MS, INTERVALS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, TOP_BUCKETS, flowBytes, flowPackets, flowRow, getter, ipSortKey, valuesOf,
   type Bucket, type Dimension, type FlowsAnswer, type FlowsRequest, type Ranked, type RankedName, type TimePoint,
 } from './answer.ts';
 import { wholeMs, type FlowFilter } from './filter.ts';
@@ -61,6 +61,9 @@ function histogram(map: Map<number, TimePoint>, t: number, bytes: number, packet
   p.packets += packets;
 }
 
+/** Each dimension with its field readers made once. */
+const READERS = DIMENSIONS.map((d) => ({ ...d, read: getter(d.field), label: d.label ? getter(d.label) : undefined }));
+
 export class FlowAccumulator {
   private readonly counts = new Map<RankedName, Map<string, Acc>>(DIMENSIONS.map((d) => [d.name, new Map()]));
   private readonly overTime = new Map<number, TimePoint>();
@@ -95,11 +98,12 @@ export class FlowAccumulator {
       const i = DURATION_RANGES.findIndex((r) => duration >= r.from && (r.to === undefined || duration < r.to));
       if (i >= 0) this.durations[i]!++;
     }
-    for (const d of DIMENSIONS) {
+    for (const d of READERS) {
       const map = this.counts.get(d.name)!;
-      for (const v of new Set(valuesOf(doc, d.field).map(String))) {
+      const values = d.read(doc);
+      for (const v of values.length === 1 ? [String(values[0])] : new Set(values.map(String))) {
         const a = add(map, v, bytes, packets);
-        if (d.label && a.label === undefined) a.label = String(valuesOf(doc, d.label)[0] ?? '');
+        if (d.label && a.label === undefined) a.label = String(d.label(doc)[0] ?? '');
         if (d.firstSeen && doc.event.start) {
           const s = wholeMs(doc.event.start);
           if (a.firstSeen === undefined || s < a.firstSeen) a.firstSeen = s;

@@ -78,12 +78,20 @@ describe.skipIf(!isRoot)('the Flows page over a live loopback capture, in Chromi
       try {
         await page.goto(`${ui.url}/flows?from=2000-01-01T00:00:00Z&interval=1m`, { waitUntil: 'domcontentloaded' });
         for (const id of CHARTS) {
-          await page.waitForSelector(`[data-test-subj="provmonFlowChart-${id}"][data-rendered="true"] svg`, { timeout: 60_000 });
+          await page.waitForSelector(`[data-test-subj="provmonFlowChart-${id}"][data-rendered="true"] ${id === 'scatter' ? 'canvas' : 'svg'}`, { timeout: 60_000 });
         }
-        // each chart drew marks, not just axes
+        // each SVG chart drew marks, not just axes; the scatter (canvas) drew pixels
         const marks = await page.$$eval('[data-test-subj^="provmonFlowChart-"] svg', (svgs) => svgs.map((s) => s.querySelectorAll('path, rect, circle, .mark-symbol path').length));
-        expect(marks).toHaveLength(CHARTS.length);
+        expect(marks).toHaveLength(CHARTS.length - 1);
         for (const n of marks) expect(n).toBeGreaterThan(2);
+        const inked = await page.$eval('[data-test-subj="provmonFlowChart-scatter"] canvas', (c) => {
+          const canvas = c as HTMLCanvasElement;
+          const px = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) n++;
+          return n;
+        });
+        expect(inked).toBeGreaterThan(100);
         const summary = await page.$eval('[data-test-subj="provmonFlowsSummary"]', (e) => e.textContent ?? '');
         expect(summary).toMatch(/^\d+ flows/);
         const rows = await tableRows(page, 'provmonFlowTable');
