@@ -73,11 +73,10 @@ export const flowsData1M: Benchmark = {
     if (setup.exitCode !== 0) throw new Error(`provmon setup failed: ${setup.stderr.toString()}`);
     const dir = mkdtempSync(join(tmpdir(), 'provmon-bench-flows-'));
     const docs = await fill(client, dir);
-    await client.indices.forcemerge({ index: INDEX, max_num_segments: 1 });
     const local = LocalStoreSource.open(dir);
     const store: ProvmonStore = { source: local, where: dir, descriptor: { type: 'local' }, info: async () => local.info() };
     big = { dir, node, client, local, store, docs };
-    flowsData1M.note = `${FLOWS.toLocaleString('en')} flows (${docs.toLocaleString('en')} documents with the periodic reports) over 24 h; ES: one shard, force-merged, 2 GB heap; targets ≤ 1000 ms each`;
+    flowsData1M.note = `${FLOWS.toLocaleString('en')} flows (${docs.toLocaleString('en')} documents with the periodic reports) over 24 h; ES: one shard, 2 GB heap; targets ≤ 1000 ms each`;
   },
   teardown: async () => {
     if (!big) return;
