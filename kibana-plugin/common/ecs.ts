@@ -170,7 +170,8 @@ export interface EcsEvent {
       id?: string;
       sequence?: number;
       end_reason?: string;
-      total?: { bytes?: number; packets?: number };
+      /** running totals: both directions, and each (docs/pcap.md) */
+      total?: { bytes?: number; packets?: number; source?: { bytes: number; packets: number }; destination?: { bytes: number; packets: number } };
     };
     pcap?: { received: number; dropped: number; interface_dropped: number };
     [extra: string]: unknown;

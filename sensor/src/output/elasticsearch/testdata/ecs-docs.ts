@@ -95,7 +95,7 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
       id: 'f-1',
       sequence: 0,
       end_reason: 'fin',
-      total: { bytes: 2048, packets: 12 },
+      total: { bytes: 2048, packets: 12, source: { bytes: 800, packets: 6 }, destination: { bytes: 1248, packets: 6 } },
     },
     pcap: { received: 10, dropped: 0, interface_dropped: 0 },
   },
