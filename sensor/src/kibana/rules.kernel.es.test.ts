@@ -109,6 +109,7 @@ const windows = new Map<string, Window>();
 let benign: Window;
 let sensorWindow: Window;
 let ours: string[] = [];
+let summary: { output?: { spool_docs?: number } } | undefined;
 const dirs: string[] = [];
 
 /** Entity ids of every process this test started (fork events whose parent is ours, transitively). */
@@ -205,7 +206,7 @@ describe.skipIf(!isRoot)('alert rules over real captures (root, kernel BPF, libp
       await Bun.sleep(300);
       benign = { from, to: Date.now() };
     } finally {
-      await sensor.stop();
+      summary = (await sensor.stop()) as typeof summary;
     }
     sensorWindow = { from: started, to: Date.now() };
     // the flows and unanswered DNS queries are reported at shutdown, with their packet times
@@ -227,7 +228,10 @@ describe.skipIf(!isRoot)('alert rules over real captures (root, kernel BPF, libp
   test('the capture reached Elasticsearch: every dataset has documents', async () => {
     const r = await client.search({ index: `logs-provmon.*-${NS}`, size: 0, aggs: { datasets: { terms: { field: 'data_stream.dataset', size: 10 } } } });
     const counts = Object.fromEntries(((r.aggregations?.datasets as { buckets: { key: string; doc_count: number }[] }).buckets).map((b) => [b.key, b.doc_count]));
-    console.log('documents per dataset:', counts);
+    console.log('documents per dataset:', counts, 'sensor summary:', JSON.stringify(summary));
+    // A node too slow for the machine's load makes the sensor spool (nothing is lost, but the capture is not in
+    // Elasticsearch yet): say so rather than report rules that "did not fire".
+    expect({ documents_left_in_the_sensors_spool: summary?.output?.spool_docs ?? 0 }).toEqual({ documents_left_in_the_sensors_spool: 0 });
     for (const d of ['process', 'file', 'network', 'flow', 'dns']) expect({ dataset: d, some: (counts[`provmon.${d}`] ?? 0) > 0 }).toEqual({ dataset: d, some: true });
   });
 
