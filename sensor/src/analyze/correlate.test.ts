@@ -28,7 +28,7 @@ function flow(atMs: number, src: [string, number], dst: [string, number], transp
     destination: { ip: dst[0], port: dst[1] },
     network: { transport, bytes: 100 },
     related: { ip: [src[0], dst[0]] },
-    provmon: { flow: { id: `flow${flowSeq++}`, sequence: 0, final: true, total: { source: { bytes: 60, packets: 1 }, destination: { bytes: 40, packets: 1 } } } },
+    provmon: { flow: { id: `flow${flowSeq++}`, sequence: 0, final: true, total: { bytes: 100, packets: 2, source: { bytes: 60, packets: 1 }, destination: { bytes: 40, packets: 1 } } } },
   };
 }
 
