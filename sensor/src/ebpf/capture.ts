@@ -15,6 +15,7 @@
  *
  * With `queueBytes: 0` the ring is drained on this thread directly (no worker).
  */
+import { drainWorkerUrl } from '../install-layout.ts';
 import type { BpfSensor, KernelStats } from './loader.ts';
 import { decodeRecord, type PmRecord } from './records.ts';
 import { CTL, RecordQueue, STOP_ASKED, STOPPED, createQueueBuffers, type DrainStart } from './record-queue.ts';
@@ -148,7 +149,7 @@ class DrainRelay {
 
   constructor(sensor: BpfSensor, queueBytes: number, pollMs: number, onFailure: (reason: string) => void) {
     this.queue = new RecordQueue(createQueueBuffers(queueBytes));
-    this.worker = new Worker(new URL('./drain-worker.ts', import.meta.url).href);
+    this.worker = new Worker(drainWorkerUrl());
     this.worker.onerror = (event) => {
       if (this.failed) return;
       this.failed = true;

@@ -6,7 +6,7 @@
  * ProvmonErrors that say what to do; a verifier rejection names the program and quotes the end
  * of the verifier log.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { ProvmonError } from '../errors.ts';
 import { preflightProblems } from '../preflight/capabilities.ts';
 import { libbpf, libc, lastErrno, strerror, setLibbpfPrint, asPtr, ptr, closeFdsParallel, type Pointer, type LibbpfLogLevel } from './libbpf.ts';
@@ -89,11 +89,23 @@ export function preflight(): void {
   ensureTracefs();
 }
 
+/**
+ * stat(), not access(): tracefs is mode 0700 root, and access() checks the real uid without capabilities, so a
+ * non-root sensor holding CAP_DAC_READ_SEARCH (the packaged unit) would wrongly see it as absent.
+ */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** libbpf attaches tracepoints by id, read from tracefs: mount it when the host has not. */
 function ensureTracefs(): void {
-  if (existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')) return;
+  if (isDirectory('/sys/kernel/tracing/events') || isDirectory('/sys/kernel/debug/tracing/events')) return;
   const rc = libc().mount(Buffer.from('tracefs\0'), Buffer.from('/sys/kernel/tracing\0'), Buffer.from('tracefs\0'), 0n, null);
-  if (rc !== 0 || !existsSync('/sys/kernel/tracing/events')) {
+  if (rc !== 0 || !isDirectory('/sys/kernel/tracing/events')) {
     throw new ProvmonError(`tracefs is not mounted and mounting it failed (errno ${lastErrno()})`, {
       hint: 'mount -t tracefs tracefs /sys/kernel/tracing',
       exitCode: 77,
@@ -184,7 +196,7 @@ export class BpfSensor {
         if (!link) {
           const e = lastErrno();
           const tp = section.replace(/^tracepoint\//, '');
-          if (e === 2 && !existsSync(`/sys/kernel/tracing/events/${tp}`) && !existsSync(`/sys/kernel/debug/tracing/events/${tp}`)) {
+          if (e === 2 && !isDirectory(`/sys/kernel/tracing/events/${tp}`) && !isDirectory(`/sys/kernel/debug/tracing/events/${tp}`)) {
             this.unavailable.push(tp);
             log?.('warn', `tracepoint ${tp} does not exist on this kernel: ${name} not attached`);
             continue;

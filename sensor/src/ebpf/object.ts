@@ -7,10 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ProvmonError } from '../errors.ts';
+import { bpfDir } from '../install-layout.ts';
 
-export const BPF_DIR = fileURLToPath(new URL('../../../bpf/', import.meta.url));
+export const BPF_DIR = bpfDir();
 export const DEFAULT_OBJECT = join(BPF_DIR, 'build/provmon.bpf.o');
 /** `<object>.sources`: `sha256sum` lines of the inputs, paths relative to bpf/ */
 export const sourcesFile = (objectPath: string) => `${objectPath}.sources`;

@@ -1,0 +1,32 @@
+/**
+ * Where files the code reads at run time live: beside the sources in a checkout, or under <prefix>/lib/provmon in
+ * the installed package, whose single `bun build --compile` executable keeps its modules in Bun's embedded
+ * filesystem (import.meta.url is then under /$bunfs/, which holds no BPF object).
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** True in the standalone executable built by packaging/build.sh. */
+export const IS_COMPILED = import.meta.url.includes('$bunfs') || import.meta.url.includes('~BUN');
+
+/** The repository root of a checkout (this file is sensor/src/install-layout.ts). */
+const CHECKOUT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** `/usr/bin/provmon` → `/usr/lib/provmon`: relative to the executable, so a staged tree works as well as `/`. */
+export function installedLibDir(execPath = process.execPath): string {
+  return resolve(dirname(execPath), '../lib/provmon');
+}
+
+/** The folder holding build.sh's output (`build/provmon.bpf.o`) and, in a checkout, the BPF sources. */
+export function bpfDir(): string {
+  return IS_COMPILED ? join(installedLibDir(), 'bpf') : join(CHECKOUT_ROOT, 'bpf');
+}
+
+/**
+ * The drain thread's module. The compiled executable carries it as a second entrypoint (packaging/build.sh), which
+ * Bun stores as ebpf/drain-worker.js beside the main module (Bun.main) in its embedded filesystem.
+ */
+export function drainWorkerUrl(): string {
+  if (IS_COMPILED) return join(dirname(Bun.main), 'ebpf/drain-worker.js');
+  return new URL('./ebpf/drain-worker.ts', import.meta.url).href;
+}
