@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ProvmonError } from '../errors.ts';
-import { bpfDir } from '../install-layout.ts';
+import { bpfDir, IS_COMPILED } from '../install-layout.ts';
 
 export const BPF_DIR = bpfDir();
 export const DEFAULT_OBJECT = join(BPF_DIR, 'build/provmon.bpf.o');
@@ -44,7 +44,9 @@ export function staleInputs(objectPath: string): StaleInput[] {
 
 /** Throws when the object is missing or older than its sources. */
 export function checkObject(objectPath: string): void {
-  const rebuild = `rebuild it with: bash ${join(BPF_DIR, 'build.sh')} (needs clang and libbpf-dev; scripts/ensure.sh run does it)`;
+  const rebuild = IS_COMPILED
+    ? 'the provmon package ships it: reinstall it (apt-get install --reinstall provmon)'
+    : `rebuild it with: bash ${join(BPF_DIR, 'build.sh')} (needs clang and libbpf-dev; scripts/ensure.sh run does it)`;
   if (!existsSync(objectPath)) {
     throw new ProvmonError(`eBPF object ${objectPath} not found: it is built at install time, not at run time`, { hint: rebuild });
   }

@@ -24,6 +24,11 @@ describe('preflight checks', () => {
     expect(preflightProblems({ ebpf: true, pcap: false, capEff: caps(CAP.BPF), btfPath: '/proc/self/status' })).toHaveLength(1);
   });
 
+  test('one capability missing: the problem names that one', () => {
+    const [problem] = preflightProblems({ ebpf: true, pcap: false, capEff: caps(CAP.BPF, CAP.NET_RAW), btfPath: '/proc/self/status' });
+    expect(problem!.what).toEndWith('this process lacks CAP_PERFMON');
+  });
+
   test('a kernel without BTF is named', () => {
     const problems = preflightProblems({ ebpf: true, pcap: false, capEff: caps(CAP.SYS_ADMIN), btfPath: '/nonexistent/btf/vmlinux' });
     expect(problems).toHaveLength(1);

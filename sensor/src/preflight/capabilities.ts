@@ -38,11 +38,12 @@ export function preflightProblems(input: PreflightInput): PreflightProblem[] {
   const problems: PreflightProblem[] = [];
   const admin = hasCapability(capEff, CAP.SYS_ADMIN);
   if (input.ebpf) {
-    const bpfOk = admin || (hasCapability(capEff, CAP.BPF) && hasCapability(capEff, CAP.PERFMON));
-    if (!bpfOk) {
+    const needed = { CAP_BPF: CAP.BPF, CAP_PERFMON: CAP.PERFMON };
+    const missing = Object.entries(needed).filter(([, cap]) => !hasCapability(capEff, cap)).map(([name]) => name);
+    if (!admin && missing.length > 0) {
       problems.push({
-        what: 'eBPF capture needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process has neither',
-        fix: 'run provmon as root (sudo), or grant the capabilities: setcap cap_bpf,cap_perfmon,cap_net_raw,cap_net_admin+ep <bun binary>; or disable eBPF with --no-ebpf',
+        what: `eBPF capture needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process ${missing.length === 2 ? 'has neither' : `lacks ${missing[0]}`}`,
+        fix: 'run provmon as root (sudo) or through provmon-sensor.service (it grants exactly what capture needs); or grant the capabilities: setcap cap_bpf,cap_perfmon,cap_net_raw,cap_net_admin+ep <bun binary>; or disable eBPF with --no-ebpf',
       });
     }
     if (!existsSync(btfPath)) {
