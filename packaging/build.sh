@@ -4,13 +4,13 @@
 #      drain thread's module (a second entrypoint: sensor/src/install-layout.ts finds it at run time);
 #   2. a staged tree build/deb-root: the executable, the BPF object, the man page (help2man from --help), the
 #      Elasticsearch assets, the configuration JSON Schema, the changelog;
-#   3. nfpm (a pinned Go module, installed into $(go env GOPATH)/bin on first use) packs it per packaging/nfpm.yaml.
+#   3. nfpm (a pinned Go module, packaging/ensure-nfpm.sh installs it on first use) packs it per packaging/nfpm.yaml.
+#   PROVMON_DEB_VERSION=0.1.0~rc1 packaging/build.sh    builds another version of the package from the same tree
 # Needs Go (the Go toolchain on PATH or /usr/local/go), help2man, and what scripts/ensure.sh run installs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-NFPM_VERSION=v2.48.0
 die() { printf 'provmon package: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'provmon package: %s\n' "$*" >&2; }
 
@@ -18,19 +18,11 @@ bun=node_modules/.bin/bun
 [ -x "$bun" ] || die "Bun is missing: run bash scripts/ensure.sh run first"
 command -v help2man >/dev/null || die "help2man not found (Debian: apt-get install -y help2man)"
 
-version=$("$bun" -e 'console.log(require("./package.json").version)')
+# PROVMON_DEB_VERSION overrides the package version (the upgrade test builds an older one to upgrade from)
+version=${PROVMON_DEB_VERSION:-$("$bun" -e 'console.log(require("./package.json").version)')}
 export PROVMON_VERSION=$version
 
-# nfpm from the Go module proxy, at the pinned version
-PATH=$PATH:/usr/local/go/bin
-command -v go >/dev/null || die "Go not found: nfpm is installed with 'go install' (Debian: apt-get install -y golang-go)"
-gobin=$(go env GOPATH)/bin
-nfpm=$gobin/nfpm
-# `go version -m` names the module version a binary was built from (nfpm --version says "dev" for go install)
-if ! { [ -x "$nfpm" ] && go version -m "$nfpm" 2>/dev/null | grep -Eq "^\s+mod\s+github.com/goreleaser/nfpm/v2\s+$NFPM_VERSION\s"; }; then
-  say "installing nfpm $NFPM_VERSION with go install (first time only)"
-  GOBIN=$gobin go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION" >&2 || die "go install nfpm@$NFPM_VERSION failed"
-fi
+nfpm=$(bash packaging/ensure-nfpm.sh)
 
 bash bpf/build.sh >&2 || die "building the BPF object failed"
 

@@ -3,6 +3,7 @@
 #   scripts/ensure.sh run    Debian packages for capture, npm dependencies, BPF objects
 #   scripts/ensure.sh test   the above plus test tools (strace, tshark, a JDK 17, Maven) and the Elasticsearch test node
 #   scripts/ensure.sh bench  same as test
+#   scripts/ensure.sh package  the run packages plus help2man, lintian and systemd (systemd-analyze) for the .deb
 #   scripts/ensure.sh es     npm dependencies, a JDK 17, Maven and the Elasticsearch test node
 set -euo pipefail
 mode=${1:-run}
@@ -13,14 +14,16 @@ say() { printf 'provmon ensure: %s\n' "$*" >&2; }
 die() { printf 'provmon ensure: error: %s\n' "$*" >&2; exit 1; }
 
 run_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool iproute2)
-test_pkgs=(strace tshark auditd openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
+package_pkgs=(help2man lintian systemd)
+test_pkgs=("${package_pkgs[@]}" strace tshark auditd openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
 es_pkgs=(openjdk-17-jdk-headless maven unzip util-linux)
 
 case "$mode" in
   run) pkgs=("${run_pkgs[@]}") ;;
+  package) pkgs=("${run_pkgs[@]}" "${package_pkgs[@]}") ;;
   test|bench) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
   es) pkgs=("${es_pkgs[@]}") ;;
-  *) die "unknown mode '$mode' (expected run, test, bench or es)" ;;
+  *) die "unknown mode '$mode' (expected run, package, test, bench or es)" ;;
 esac
 
 missing=()
@@ -45,6 +48,10 @@ fi
 
 if [ "$mode" != es ] && [ -f bpf/build.sh ]; then
   bash bpf/build.sh >&2 || die "building the BPF objects failed (see above)"
+fi
+
+if [ "$mode" = package ] || [ "$mode" = test ]; then
+  bash packaging/ensure-nfpm.sh >/dev/null || die "installing nfpm failed (see above)"
 fi
 
 if [ "$mode" = test ] || [ "$mode" = bench ] || [ "$mode" = es ]; then

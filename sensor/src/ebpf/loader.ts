@@ -93,17 +93,25 @@ export function preflight(): void {
  * stat(), not access(): tracefs is mode 0700 root, and access() checks the real uid without capabilities, so a
  * non-root sensor holding CAP_DAC_READ_SEARCH (the packaged unit) would wrongly see it as absent.
  */
-function isDirectory(path: string): boolean {
+function pathState(path: string): 'directory' | 'absent' | 'denied' {
   try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
+    return statSync(path).isDirectory() ? 'directory' : 'absent';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EACCES' ? 'denied' : 'absent';
   }
 }
+const isDirectory = (path: string) => pathState(path) === 'directory';
 
 /** libbpf attaches tracepoints by id, read from tracefs: mount it when the host has not. */
 function ensureTracefs(): void {
-  if (isDirectory('/sys/kernel/tracing/events') || isDirectory('/sys/kernel/debug/tracing/events')) return;
+  const state = pathState('/sys/kernel/tracing/events');
+  if (state === 'directory' || isDirectory('/sys/kernel/debug/tracing/events')) return;
+  if (state === 'denied') {
+    throw new ProvmonError('cannot read tracepoint ids: /sys/kernel/tracing is readable by root only and this process lacks CAP_DAC_READ_SEARCH', {
+      hint: 'run provmon as root, or through provmon-sensor.service (which grants CAP_DAC_READ_SEARCH), or add that capability',
+      exitCode: 77,
+    });
+  }
   const rc = libc().mount(Buffer.from('tracefs\0'), Buffer.from('/sys/kernel/tracing\0'), Buffer.from('tracefs\0'), 0n, null);
   if (rc !== 0 || !isDirectory('/sys/kernel/tracing/events')) {
     throw new ProvmonError(`tracefs is not mounted and mounting it failed (errno ${lastErrno()})`, {
