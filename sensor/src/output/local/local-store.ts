@@ -14,6 +14,7 @@ export const STREAMS = [
   { id: 0, base: 'forensic-events', datasets: ['process', 'file', 'network'] as Dataset[] },
   { id: 1, base: 'pcap-flows', datasets: ['flow'] as Dataset[] },
   { id: 2, base: 'dns', datasets: ['dns'] as Dataset[] },
+  { id: 3, base: 'sensor-health', datasets: ['health'] as Dataset[] },
 ] as const;
 
 export const INDEX_FILE = 'events-index.sqlite';
@@ -83,7 +84,7 @@ export class LocalStore {
   private readonly conditions: WriteConditionLog[];
   private closed = false;
   private readonly counts = {
-    written: { process: 0, file: 0, network: 0, flow: 0, dns: 0 } as Record<Dataset, number>,
+    written: { process: 0, file: 0, network: 0, flow: 0, dns: 0, health: 0 } as Record<Dataset, number>,
     bytes: 0,
     rotations: 0,
     dropped: { disk_full: 0, write_error: 0 } as Record<WriteFailureCause, number>,
