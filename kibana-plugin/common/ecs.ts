@@ -7,7 +7,7 @@
  */
 
 /** Data streams are `logs-provmon.<dataset>-<namespace>`. */
-export const DATASETS = ['process', 'file', 'network', 'flow', 'dns'] as const;
+export const DATASETS = ['process', 'file', 'network', 'flow', 'dns', 'health'] as const;
 export type Dataset = (typeof DATASETS)[number];
 
 export function dataStreamName(dataset: Dataset, namespace: string): string {
@@ -49,6 +49,7 @@ export const EVENT_ACTIONS = {
   ],
   flow: ['network_flow'],
   dns: ['lookup_result', 'lookup_requested'],
+  health: ['sensor_health'], // event.kind=metric: the sensor's own state every stats interval (docs/health.md)
 } as const satisfies Record<Dataset, readonly string[]>;
 
 export type EventAction = (typeof EVENT_ACTIONS)[Dataset][number];
@@ -89,7 +90,7 @@ export interface EcsEndpoint {
 export interface EcsEvent {
   '@timestamp': string;
   event: {
-    kind: 'event' | 'state';
+    kind: 'event' | 'state' | 'metric';
     category: string[];
     type: string[];
     action: EventAction;
@@ -112,6 +113,8 @@ export interface EcsEvent {
     os?: { type: 'linux'; family: string; name: string; version?: string; full?: string; platform: string; kernel: string };
     architecture?: string;
   };
+  /** The sensor that wrote the document (health documents): ECS agent.* */
+  agent?: { type: 'provmon'; version: string; name: string; id: string; ephemeral_id?: string };
   data_stream: { type: 'logs'; dataset: `provmon.${Dataset}`; namespace: string };
   process?: EcsProcess;
   user?: { id: string; name?: string };
@@ -174,6 +177,33 @@ export interface EcsEvent {
       total?: { bytes?: number; packets?: number; source?: { bytes: number; packets: number }; destination?: { bytes: number; packets: number } };
     };
     pcap?: { received: number; dropped: number; interface_dropped: number };
+    /** Health documents (dataset health): see ../../sensor/src/run/health.ts and docs/health.md. */
+    health?: SensorHealth;
     [extra: string]: unknown;
   };
+}
+
+/** The sensor's own state in a health document (`provmon.health`), one every stats interval. */
+export interface SensorHealth {
+  uptime_s: number;
+  /** seconds the rates below are measured over */
+  interval_s: number;
+  /** documents per second by dataset over the interval, and since start */
+  events_per_s: Record<Exclude<Dataset, 'health'>, number>;
+  events_total: Record<Exclude<Dataset, 'health'>, number>;
+  ring: {
+    dropped: number;
+    dropped_by_class: { critical: number; net: number; high: number; low: number };
+    lost: number;
+    pending_bytes: number;
+  };
+  queue: { bytes: number; full_waits: number };
+  pcap: { received: number; dropped: number; interface_dropped: number };
+  /** the output's counters (e.g. written, indexed, retries, spool_bytes, dropped) */
+  output: { name: string; spool_bytes: number; dropped: number; counters: Record<string, number> };
+  rss_bytes: number;
+  /** optional kernel features: what is used for each (docs/ebpf.md), and those on a fallback */
+  features: Record<string, string>;
+  fallbacks: string[];
+  capture: { ebpf: boolean; pcap: boolean };
 }

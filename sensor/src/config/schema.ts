@@ -102,6 +102,7 @@ export const EsConfigSchema = z
         network: z.number().int().min(1).default(30).describe('days kept in logs-provmon.network-*'),
         flow: z.number().int().min(1).default(30).describe('days kept in logs-provmon.flow-*'),
         dns: z.number().int().min(1).default(30).describe('days kept in logs-provmon.dns-*'),
+        health: z.number().int().min(1).default(30).describe('days kept in logs-provmon.health-* (the sensor health documents)'),
         flow_rollup: z.number().int().min(1).default(395).describe('days of 1-minute flow rollups kept in provmon-flow-rollup-1m'),
       })
       .prefault({})

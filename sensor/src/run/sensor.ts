@@ -81,7 +81,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
       ? createElasticsearchOutput(config, paths, log)
       : new LocalSink({ dir: paths.eventsDir, rotateBytes: config.local_config.rotate_mb * 1024 * 1024, maxFiles: config.local_config.max_files, log });
   log.info({ output: sink.name }, config.storage_type === 'elasticsearch' ? 'documents go to Elasticsearch (spool on failure)' : 'documents go to the local store');
-  const counts: Record<Dataset, number> = { process: 0, file: 0, network: 0, flow: 0, dns: 0 };
+  const counts: Record<Dataset, number> = { process: 0, file: 0, network: 0, flow: 0, dns: 0, health: 0 };
   const write = (doc: EcsEvent) => {
     counts[doc.event.dataset.slice(8) as Dataset] += 1;
     sink.write(doc);

@@ -164,6 +164,31 @@ export const dnsFields = {
   }),
 } as const satisfies CoreProperties;
 
+const counts = (keys: readonly string[]): CoreProperty => obj(Object.fromEntries(keys.map((k) => [k, long])));
+const DATA_DATASETS = ['process', 'file', 'network', 'flow', 'dns'] as const;
+
+/** Health documents (dataset health): the sensor's own state every stats interval (docs/health.md). */
+const healthFields = {
+  agent: obj({ type: keyword, version: keyword, name: keyword, id: keyword, ephemeral_id: keyword }),
+  provmon: obj({
+    health: obj({
+      uptime_s: long,
+      interval_s: long,
+      events_per_s: counts(DATA_DATASETS),
+      events_total: counts(DATA_DATASETS),
+      ring: obj({ dropped: long, dropped_by_class: counts(['critical', 'net', 'high', 'low']), lost: long, pending_bytes: long }),
+      queue: obj({ bytes: long, full_waits: long }),
+      pcap: obj({ received: long, dropped: long, interface_dropped: long }),
+      /** counters: the output's own counters, kept in _source (names differ per output) */
+      output: obj({ name: keyword, spool_bytes: long, dropped: long }),
+      rss_bytes: long,
+      /** features: feature → what is used; in _source, searchable through fallbacks */
+      fallbacks: keyword,
+      capture: obj({ ebpf: bool, pcap: bool }),
+    }),
+  }),
+} as const satisfies CoreProperties;
+
 export const FIELD_GROUPS = {
   base: baseFields,
   process: processFields,
@@ -171,6 +196,7 @@ export const FIELD_GROUPS = {
   endpoints: endpointFields,
   flow: flowFields,
   dns: dnsFields,
+  health: healthFields,
 } as const satisfies Record<string, CoreProperties>;
 
 export type FieldGroup = keyof typeof FIELD_GROUPS;
@@ -182,6 +208,7 @@ export const DATASET_GROUPS: Record<Dataset, FieldGroup[]> = {
   network: ['base', 'process', 'endpoints'],
   flow: ['base', 'process', 'endpoints', 'flow'],
   dns: ['base', 'endpoints', 'dns'],
+  health: ['base', 'health'],
 };
 
 /** Deep merge of mapping properties, the way Elasticsearch merges component templates. */

@@ -24,6 +24,7 @@ export const ECS_ALLOWED_TYPES = {
   process: ['access', 'change', 'end', 'info', 'start'],
   file: ['access', 'change', 'creation', 'deletion', 'info'],
   network: ['access', 'allowed', 'connection', 'denied', 'end', 'info', 'protocol', 'start'],
+  host: ['access', 'change', 'end', 'info', 'start'],
 } as const;
 
 const CATEGORY: Record<Dataset, keyof typeof ECS_ALLOWED_TYPES> = {
@@ -32,6 +33,7 @@ const CATEGORY: Record<Dataset, keyof typeof ECS_ALLOWED_TYPES> = {
   network: 'network',
   flow: 'network',
   dns: 'network',
+  health: 'host',
 };
 
 export const TAG_MISMATCH = 'provmon_ecs_categorization_mismatch';

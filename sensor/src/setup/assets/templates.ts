@@ -33,6 +33,7 @@ const GROUP_DESCRIPTIONS: Record<FieldGroup, string> = {
   endpoints: 'ECS source.*, destination.*, network.* of socket events, flows and DNS',
   flow: 'provmon.flow.* of pcap flow reports',
   dns: 'ECS dns.* of DNS answers seen on the wire',
+  health: 'ECS agent.* and provmon.health.* of the sensor health documents',
 };
 
 export function mappingsComponent(group: FieldGroup, profile: Profile): ComponentTemplateBody {

@@ -98,7 +98,22 @@ export const KITCHEN_SINK: DeepRequired<EcsEvent> = {
       total: { bytes: 2048, packets: 12, source: { bytes: 800, packets: 6 }, destination: { bytes: 1248, packets: 6 } },
     },
     pcap: { received: 10, dropped: 0, interface_dropped: 0 },
+    health: {
+      uptime_s: 120,
+      interval_s: 5,
+      events_per_s: { process: 3, file: 250, network: 12, flow: 1, dns: 2 },
+      events_total: { process: 360, file: 30000, network: 1440, flow: 120, dns: 240 },
+      ring: { dropped: 7, dropped_by_class: { critical: 0, net: 0, high: 2, low: 5 }, lost: 0, pending_bytes: 4096 },
+      queue: { bytes: 65536, full_waits: 1 },
+      pcap: { received: 9000, dropped: 3, interface_dropped: 0 },
+      output: { name: 'elasticsearch', spool_bytes: 1048576, dropped: 0, counters: { indexed: 32160, retries: 2 } },
+      rss_bytes: 180_000_000,
+      features: { iter: 'tracepoint-flush' },
+      fallbacks: ['iter'],
+      capture: { ebpf: true, pcap: true },
+    },
   },
+  agent: { type: 'provmon', version: '0.1.0', name: 'web-1', id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', ephemeral_id: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' },
 };
 
 export interface DocOptions {
