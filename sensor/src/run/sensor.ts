@@ -8,6 +8,7 @@ import { hostIdentity } from '../model/host.ts';
 import { createElasticsearchOutput } from '../output/elasticsearch/output.ts';
 import { LocalSink } from '../output/local/local-sink.ts';
 import type { EventSink } from '../output/sink.ts';
+import { HealthReporter } from './health.ts';
 import { formatRates, ratesBetween, type StatsSample } from './live-stats.ts';
 import { SocketAttribution } from '../model/socket-attribution.ts';
 import { isSupportedLinkType, linkTypeName } from '../pcap/link-types.ts';
@@ -119,6 +120,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   log.info({ phase: 'capturing', ebpf: capture !== undefined, pcap: packets !== undefined }, 'capture running');
 
   let previous: StatsSample = { atMs: Date.now(), byDataset: { ...counts } };
+  const health = new HealthReporter({ host, namespace: config.es_config.namespace, startedAtMs: previous.atMs });
   const logStats = () => {
     const current: StatsSample = { atMs: Date.now(), byDataset: { ...counts } };
     const rates = ratesBetween(previous, current);
@@ -132,6 +134,9 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
     const pcapDrops = pcap ? pcap.dropped + pcap.interfaceDropped : 0;
     const a = attribution.stats;
     attribution.expire(Date.now());
+    const output = { name: sink.name, counters: sink.stats() };
+    const enabled = { ebpf: capture !== undefined, pcap: packets !== undefined };
+    write(health.document({ atMs: current.atMs, totals: counts, capture: k, features: capture?.features ?? [], pcap, output, rssBytes: process.memoryUsage().rss, enabled }));
     log.info(
       {
         rates,
@@ -147,7 +152,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
         pcap: pcap ?? null,
         flows_attributed: a.attributed,
         flows: a.flows,
-        sink: sink.stats(),
+        sink: output.counters,
         rss_mb: rssMb,
       },
       `events ${formatRates(rates)} | ring drops ${drops} lost ${lost} queue ${queue}B | pcap drops ${pcapDrops} | flows with process ${a.attributed}/${a.flows} | rss ${rssMb}MB`,

@@ -3,6 +3,7 @@ import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { Config } from '../config/schema.ts';
 import { BootClock } from '../ebpf/clock.ts';
 import { startCapture, type Capture, type CaptureStats } from '../ebpf/capture.ts';
+import type { FeatureChoice } from '../ebpf/features.ts';
 import { loadSensor, type BpfSensor } from '../ebpf/loader.ts';
 import type { Logger } from '../log/logger.ts';
 import { markEscapedFields } from '../model/escaped-fields.ts';
@@ -104,6 +105,11 @@ export class SyscallCapture {
       },
       'eBPF capture attached',
     );
+  }
+
+  /** each optional kernel feature and what runs in its place (for health documents) */
+  get features(): FeatureChoice[] {
+    return this.bpf.features;
   }
 
   stats(): SyscallCaptureStats {

@@ -40,7 +40,7 @@ describe('provmon setup against the test node', () => {
 
     const second = provmon('setup', '--es', node.url, '--core-only');
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('done: 0 installed, 0 upgraded, 16 unchanged, 13 skipped');
+    expect(second.stdout).toContain('done: 0 installed, 0 upgraded, 19 unchanged, 15 skipped');
   });
 
   test('the installed templates are what the assets say, with _meta versions', async () => {

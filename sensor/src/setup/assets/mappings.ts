@@ -189,6 +189,12 @@ const healthFields = {
   }),
 } as const satisfies CoreProperties;
 
+/**
+ * Objects whose keys vary (an output's own counters, one key per optional kernel feature): kept in _source, not
+ * indexed (their parent is dynamic: false), so no new key can ever make Elasticsearch reject a health document.
+ */
+export const SOURCE_ONLY_OBJECTS = ['provmon.health.output.counters', 'provmon.health.features'];
+
 export const FIELD_GROUPS = {
   base: baseFields,
   process: processFields,
