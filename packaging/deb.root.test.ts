@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { EcsEvent } from '../kibana-plugin/common/ecs.ts';
 import { parseUnit, setprivCommand } from './unit-file.ts';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -143,6 +144,11 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
     const doc = JSON.parse(exec!) as { host: { name: string }; process: { executable: string } };
     expect(doc.host.name).toBe(TEST_HOSTNAME);
     expect(doc.process.executable).toBe('/usr/bin/echo');
+    // health documents go to the same output: the local store's sensor-health stream
+    const health = readFileSync('/var/lib/provmon/events/sensor-health.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EcsEvent);
+    expect(health.length).toBeGreaterThan(0);
+    expect(health[0]!.host.name).toBe(TEST_HOSTNAME);
+    expect(health[0]!.provmon?.health?.capture).toEqual({ ebpf: true, pcap: true });
     expect(statSync('/var/lib/provmon/events/forensic-events.jsonl').uid).toBe(Number(mustRun(['id', '-u', 'provmon']).trim()));
   }, 120_000);
 

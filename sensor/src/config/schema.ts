@@ -212,6 +212,11 @@ export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored'),
     hostname: z.string().max(253, 'at most 253 characters (a DNS host name; it is copied into every event)').default('').describe('host.name on every event (empty: the machine hostname)'),
+    host_id: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{0,128}$/, 'letters, digits and . _ : - (at most 128)')
+      .default('')
+      .describe('provmon: host.id on every event, and the host part of every process.entity_id (empty: /etc/machine-id). Set it where machines share a machine id (cloned images) so their processes never merge'),
     events_dir: z.string().min(1).refine(...withinBytes(PATH_BYTES, 'a path')).optional().describe('Local store directory (default /var/monitoring/events when writable, else ./data/events)'),
     output_dir: z.string().min(1).refine(...withinBytes(PATH_BYTES, 'a path')).optional().describe('Spool and outputs directory (default /var/monitoring/outputs when writable, else ./data/outputs)'),
     storage_type: z

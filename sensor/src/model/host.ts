@@ -91,9 +91,10 @@ export function readBootTimeMs(statText = readFileSync('/proc/stat', 'utf8')): n
   return Number(line.slice(6).trim()) * 1000;
 }
 
-export function hostIdentity(configuredName = ''): HostIdentity {
+/** The configured name and id win over the machine's (config `hostname`, `host_id`). */
+export function hostIdentity(configuredName = '', configuredId = ''): HostIdentity {
   return {
-    id: readMachineId(),
+    id: configuredId || readMachineId(),
     name: configuredName || hostname(),
     bootTimeMs: readBootTimeMs(),
     os: readHostOs(),

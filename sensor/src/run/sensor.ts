@@ -76,7 +76,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
   const { config, paths, log } = options;
   ensureDir(paths.eventsDir);
   ensureDir(paths.outputDir);
-  const host = hostIdentity(config.hostname);
+  const host = hostIdentity(config.hostname, config.host_id);
   const sink: EventSink =
     config.storage_type === 'elasticsearch'
       ? createElasticsearchOutput(config, paths, log)
