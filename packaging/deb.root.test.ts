@@ -5,7 +5,7 @@
  * The package is purged at the end, whatever happened.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EcsEvent } from '../kibana-plugin/common/ecs.ts';
 import { parseUnit, setprivCommand } from './unit-file.ts';
@@ -165,6 +165,24 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
       expect(r.code).toBe(77);
     }, 120_000);
   }
+
+  test('under the unit, a configuration holding a password that others can read is refused (exit 2), with the chmod', () => {
+    const original = readFileSync('/etc/provmon/config.json', 'utf8');
+    try {
+      const config = JSON.parse(original) as Record<string, unknown>;
+      writeFileSync('/etc/provmon/config.json', JSON.stringify({ ...config, es_config: { es_password: 'not-a-real-secret' } }));
+      chmodSync('/etc/provmon/config.json', 0o644);
+      const unit = parseUnit(readFileSync(SENSOR_UNIT, 'utf8'));
+      const r = run(setprivCommand(unit), { cwd: unit.workingDirectory!, env: { INVOCATION_ID: 'deb-test' } });
+      expect(r.stderr).toContain('refusing to start as a systemd service');
+      expect(r.stderr).toContain('chmod 600 /etc/provmon/config.json');
+      expect(r.stderr).not.toContain('not-a-real-secret');
+      expect(r.code).toBe(2);
+    } finally {
+      writeFileSync('/etc/provmon/config.json', original);
+      chmodSync('/etc/provmon/config.json', 0o600);
+    }
+  }, 120_000);
 
   test('an upgrade keeps the edited configuration, its mode and the data', () => {
     writeFileSync('/var/lib/provmon/events/keep.marker', 'kept\n');

@@ -150,6 +150,19 @@ describe('configuration loading', () => {
     expect(loadConfig({ ...none, file: privateFile }).warnings).toEqual([]);
   });
 
+  test('under systemd ($INVOCATION_ID set) a credentials file others can read is refused with the chmod that fixes it', () => {
+    const shared = tempConfig({ es_config: { es_password: 's3cret-value' } }, 0o640);
+    const error = loadError(() => loadConfig({ ...none, file: shared, env: { INVOCATION_ID: '0123abcd' } }));
+    expect(error.message).toContain('refusing to start as a systemd service');
+    expect(error.message).toContain('readable by its group');
+    expect(error.message).not.toContain('s3cret-value');
+    expect(error.hint).toContain(`chmod 600 ${shared}`);
+    expect(error.exitCode).toBe(2);
+    // private file, or no secret in it: starts under systemd too
+    expect(loadConfig({ ...none, file: tempConfig({ es_config: { es_password: 'x' } }, 0o600), env: { INVOCATION_ID: '1' } }).warnings).toEqual([]);
+    expect(loadConfig({ ...none, file: tempConfig({ hostname: 'h' }, 0o644), env: { INVOCATION_ID: '1' } }).warnings).toEqual([]);
+  });
+
   test('redaction hides the password and the API key', () => {
     const { config } = loadConfig({ ...none, file: tempConfig({ es_config: { es_password: 'pw-123', api_key: 'key-456' } }) });
     const shown = JSON.stringify(redactConfig(config));

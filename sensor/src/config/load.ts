@@ -146,7 +146,15 @@ function readConfigFile(path: string): JsonObject {
   return parsed as JsonObject;
 }
 
-/** A readable credentials file is a leak waiting to happen: say so, but do not refuse to run. */
+/**
+ * systemd sets $INVOCATION_ID for every process it starts as a unit (systemd.exec(5)); nothing else sets it. Used to
+ * tell a service start from a person at a shell.
+ */
+export function startedBySystemd(env: Record<string, string | undefined>): boolean {
+  return typeof env.INVOCATION_ID === 'string' && env.INVOCATION_ID.length > 0;
+}
+
+/** A readable credentials file is a leak waiting to happen: say so (and, under systemd, refuse: see loadConfig). */
 function credentialWarnings(path: string, raw: JsonObject): string[] {
   const es = raw.es_config;
   if (es === null || typeof es !== 'object' || Array.isArray(es)) return [];
@@ -233,7 +241,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const file = pickConfigFile(options, env);
   if (file) {
     const raw = readConfigFile(file);
-    warnings.push(...credentialWarnings(file, raw));
+    const exposed = credentialWarnings(file, raw);
+    if (exposed.length > 0 && startedBySystemd(env)) {
+      // A service starts unattended, so a warning would only reach the journal: refuse instead (exit 2, which the
+      // unit does not restart), and say how to fix it. Run by hand, the person reading the warning is the fix.
+      throw new ProvmonError(`${exposed[0]}; refusing to start as a systemd service with credentials other users can read`, {
+        hint: `chmod 600 ${file} (and chown it to the service user, e.g. chown provmon:provmon ${file})`,
+        exitCode: 2,
+      });
+    }
+    warnings.push(...exposed);
     const es = raw.es_config;
     if (es && typeof es === 'object' && !Array.isArray(es)) {
       for (const key of ['ebpf_index', 'pcap_index', 'es_index']) {
