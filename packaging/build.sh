@@ -3,7 +3,7 @@
 #   1. the BPF object (bpf/build.sh) and one standalone executable (bun build --compile) holding the CLI and the
 #      drain thread's module (a second entrypoint: sensor/src/install-layout.ts finds it at run time);
 #   2. a staged tree build/deb-root: the executable, the BPF object, the man page (help2man from --help), the
-#      Elasticsearch assets, the configuration JSON Schema, the changelog;
+#      Elasticsearch assets, the configuration JSON Schema, provmon ui's prebuilt browser assets, the changelog;
 #   3. nfpm (a pinned Go module, packaging/ensure-nfpm.sh installs it on first use) packs it per packaging/nfpm.yaml.
 #   PROVMON_DEB_VERSION=0.1.0~rc1 packaging/build.sh    builds another version of the package from the same tree
 # Needs Go (the Go toolchain on PATH or /usr/local/go), help2man, and what scripts/ensure.sh run installs.
@@ -38,6 +38,8 @@ mkdir -p "$stage/usr/bin" "$stage/usr/lib/provmon/bpf/build" "$stage/usr/share/p
 install -m 0644 bpf/build/provmon.bpf.o "$stage/usr/lib/provmon/bpf/build/provmon.bpf.o"
 cp -r index-templates ingest-pipelines "$stage/usr/share/provmon/"
 install -m 0644 schema/config.schema.json "$stage/usr/share/provmon/schema/"
+# provmon ui's browser assets, built here: the installed executable has no esbuild binary and no plugin sources
+"$bun" run packaging/prebuild-ui.ts "$stage/usr/share/provmon/ui" >&2 || die "building the provmon ui assets failed"
 for optional in kibana-plugin/saved-objects kibana-plugin/rules; do
   [ -d "$optional" ] && cp -r "$optional" "$stage/usr/share/provmon/"
 done

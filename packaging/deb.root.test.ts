@@ -152,6 +152,33 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
     expect(statSync('/var/lib/provmon/events/forensic-events.jsonl').uid).toBe(Number(mustRun(['id', '-u', 'provmon']).trim()));
   }, 120_000);
 
+  test("the console unit's ExecStart, as provmon with no capability, serves the app and the captured host's overview", async () => {
+    const unit = parseUnit(readFileSync(UI_UNIT, 'utf8'));
+    expect(unit.user).toBe('provmon');
+    expect(unit.capabilities).toEqual([]);
+    // --port 0: the unit's default port (5602) may be taken on a test machine
+    const ui = Bun.spawn([...setprivCommand(unit), '--port', '0'], { cwd: unit.workingDirectory, env: { PATH: '/usr/bin:/bin', INVOCATION_ID: 'deb-test' }, stdout: 'pipe', stderr: 'pipe' });
+    try {
+      const reader = ui.stdout.getReader();
+      const first = await reader.read();
+      reader.releaseLock();
+      const url = new TextDecoder().decode(first.value ?? new Uint8Array()).trim().split('\n')[0]!;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+      const base = url.replace(/\/+$/, '').replace(/\/app\/provmon$/, '');
+      const page = await fetch(`${base}/app/provmon`);
+      expect(page.status).toBe(200);
+      const overview = (await (await fetch(`${base}/api/provmon/overview?from=1h&to=now`)).json()) as { hosts: { name: string; drops: number | null }[]; datasets: Record<string, number> };
+      const host = overview.hosts.find((h) => h.name === TEST_HOSTNAME);
+      expect(host).toBeDefined();
+      expect(overview.datasets.process).toBeGreaterThan(0);
+      expect(overview.datasets.health).toBeGreaterThan(0);
+      expect(typeof host!.drops).toBe('number'); // from the host's health documents
+    } finally {
+      ui.kill('SIGTERM');
+    }
+    expect(await ui.exited).toBe(0);
+  }, 120_000);
+
   for (const [dropped, says] of [
     ['CAP_PERFMON', 'lacks CAP_PERFMON'],
     ['CAP_NET_RAW', 'packet capture needs CAP_NET_RAW'],

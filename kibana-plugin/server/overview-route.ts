@@ -1,7 +1,8 @@
 /**
  * GET /api/provmon/overview: counts per dataset over a window (default the last 24 h), top actions and
- * processes, and per host the last event seen. Drops and losses are not in the store yet (the sensor prints them
- * in its summary; a `health` dataset is future work), so `drops` is null rather than a made-up zero.
+ * processes, and per host the last event seen. `drops` is what the host's latest health document in the window
+ * counts as lost since its sensor started (ring drops and losses, packet drops, output drops: docs/health.md);
+ * null when the window holds no health document for the host, rather than a made-up zero.
  */
 import { DATASETS, type Dataset } from '../common/ecs.ts';
 import { scanWindow } from '../common/search/scan.ts';
@@ -58,6 +59,8 @@ export const overviewRoute = route({
       const h = hosts.get(ev.host.id) ?? { id: ev.host.id, name: ev.host.name, events: 0, last_event: ev['@timestamp'], drops: null };
       h.events++;
       h.last_event = ev['@timestamp'];
+      const health = ev.provmon?.health;
+      if (health) h.drops = health.ring.dropped + health.ring.lost + health.pcap.dropped + health.pcap.interface_dropped + health.output.dropped;
       hosts.set(ev.host.id, h);
     });
     const answer: OverviewAnswer = {

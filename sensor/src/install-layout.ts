@@ -30,3 +30,11 @@ export function drainWorkerUrl(): string {
   if (IS_COMPILED) return join(dirname(Bun.main), 'ebpf/drain-worker.js');
   return new URL('./ebpf/drain-worker.ts', import.meta.url).href;
 }
+
+/**
+ * `provmon ui`'s browser assets prebuilt by packaging/build.sh (the installed package has neither esbuild's binary
+ * nor the plugin's sources): <prefix>/share/provmon/ui/<kibana version>/. Undefined in a checkout, which builds them.
+ */
+export function prebuiltUiDir(): string | undefined {
+  return IS_COMPILED ? resolve(installedLibDir(), '../../share/provmon/ui') : undefined;
+}

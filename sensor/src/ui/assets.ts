@@ -14,6 +14,8 @@ import { strFromU8, unzipSync } from 'fflate';
 import { BUILD_DIR, buildPlugin, zipName } from '../../../kibana-plugin/tooling/build.ts';
 import { sharedDepsExternals } from '../../../kibana-plugin/tooling/externals.ts';
 import { PLUGIN_ID, type KibanaTarget } from '../../../kibana-plugin/versions.ts';
+import { ProvmonError } from '../errors.ts';
+import { prebuiltUiDir } from '../install-layout.ts';
 
 const HERE = import.meta.dir;
 const REPO = resolve(HERE, '../../..');
@@ -123,6 +125,8 @@ async function pluginBundle(target: KibanaTarget): Promise<string> {
 }
 
 export async function loadAssets(target: KibanaTarget): Promise<UiAssets> {
+  const prebuilt = prebuiltUiDir();
+  if (prebuilt) return readPrebuiltAssets(prebuilt, target);
   const dir = join(BUILD_DIR, 'ui');
   const lock = join(REPO, 'package-lock.json');
   const [plugin, sharedDeps, loader, core] = await Promise.all([
@@ -133,4 +137,26 @@ export async function loadAssets(target: KibanaTarget): Promise<UiAssets> {
   ]);
   const manifest = JSON.parse(readFileSync(join(REPO, 'kibana-plugin', 'kibana.json'), 'utf8')) as { version: string };
   return { target, pluginVersion: manifest.version, plugin, sharedDeps, loader, core, icon: readFileSync(join(REPO, 'kibana-plugin/public/assets/provmon.svg'), 'utf8') };
+}
+
+/** File names of the prebuilt assets, one folder per Kibana version (packaging/build.sh writes them). */
+const PREBUILT_FILES = { plugin: 'plugin.js', sharedDeps: 'shared-deps.js', loader: 'loader.js', core: 'core.js', icon: 'provmon.svg', pluginVersion: 'plugin-version' } as const;
+
+/** Builds the assets of one Kibana version and writes them under dir/<kibana version>/ for the installed package. */
+export async function writePrebuiltAssets(dir: string, target: KibanaTarget): Promise<void> {
+  const assets = await loadAssets(target);
+  const out = join(dir, target.kibanaVersion);
+  mkdirSync(out, { recursive: true });
+  for (const [key, file] of Object.entries(PREBUILT_FILES)) writeFileSync(join(out, file), assets[key as keyof typeof PREBUILT_FILES]);
+}
+
+function readPrebuiltAssets(dir: string, target: KibanaTarget): UiAssets {
+  const folder = join(dir, target.kibanaVersion);
+  if (!existsSync(folder)) {
+    throw new ProvmonError(`the console's assets for Kibana ${target.kibanaVersion} are not installed (${folder})`, {
+      hint: `choose a version with --kibana (installed: ${existsSync(dir) ? readdirSync(dir).join(', ') : 'none'}), or reinstall the provmon package`,
+    });
+  }
+  const read = (key: keyof typeof PREBUILT_FILES) => readFileSync(join(folder, PREBUILT_FILES[key]), 'utf8');
+  return { target, pluginVersion: read('pluginVersion'), plugin: read('plugin'), sharedDeps: read('sharedDeps'), loader: read('loader'), core: read('core'), icon: read('icon') };
 }
