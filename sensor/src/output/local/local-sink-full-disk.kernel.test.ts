@@ -48,7 +48,9 @@ describe('provmon run on a disk that fills up (tmpfs, root, kernel)', () => {
       const logs = () => parse(sensor.logLines());
       const sinkStats = () => logs().flatMap((l) => (l.sink ? [l.sink as Record<string, number>] : []));
       await until('documents dropped on the full disk', () => sinkStats().some((s) => s.dropped_disk_full! > 0), () => activity(scratch, 'full', 300));
-      expect(logs().filter((l) => l.cause === 'disk_full' && l.level === 40)).toHaveLength(1);
+      // once per file: the events file here (the health stream's file fills too, and says so on its own line)
+      const eventsFile = (l: Record<string, unknown>) => String(l.target ?? '').endsWith('forensic-events.jsonl');
+      expect(logs().filter((l) => l.cause === 'disk_full' && l.level === 40 && eventsFile(l))).toHaveLength(1);
 
       rmSync(join(dir, 'filler'));
       await until('writing to work again', () => logs().some((l) => l.cause === 'disk_full' && l.level === 30), () => activity(scratch, 'freed', 20));
@@ -66,8 +68,9 @@ describe('provmon run on a disk that fills up (tmpfs, root, kernel)', () => {
       expect(last.dropped_write_error).toBe(0);
 
       // Whole lines only, each once; the file written after the space returned is there, and findable.
+      // the sensor's health documents share the store (sensor-health.jsonl) and its index
       const docs = readdirSync(dir)
-        .filter((f) => f.startsWith('forensic-events') && f.endsWith('.jsonl'))
+        .filter((f) => (f.startsWith('forensic-events') || f.startsWith('sensor-health')) && f.endsWith('.jsonl'))
         .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EcsEvent));
       const ids = docs.map((d) => d.event.id);
       expect(new Set(ids).size).toBe(ids.length);

@@ -18,7 +18,7 @@ test('a write failure is logged once when it starts, repeated at most once a min
   expect(lines[1]!.fields.dropped).toBe(6001);
   c.recovered();
   c.recovered();
-  expect(lines.slice(2)).toEqual([{ level: 'info', fields: { cause: 'disk_full', dropped: 10_000, since: new Date(0).toISOString() } }]);
+  expect(lines.slice(2)).toEqual([{ level: 'info', fields: { target: 'local store x', cause: 'disk_full', dropped: 10_000, since: new Date(0).toISOString() } }]);
   // another cause is another condition
   c.failing({ cause: 'write_error', code: 'EIO', message: 'EIO' }, 1);
   expect(lines.at(-1)!.fields.code).toBe('EIO');

@@ -24,7 +24,7 @@ export class WriteConditionLog {
     if (this.active?.cause !== failure.cause) {
       this.active = { ...failure, since: now, dropped: 0, loggedAt: now };
       this.log?.warn(
-        { cause: failure.cause, code: failure.code, error: failure.message },
+        { target: this.what, cause: failure.cause, code: failure.code, error: failure.message },
         `${this.what}: ${failure.cause === 'disk_full' ? 'the disk is full' : 'writing fails'} (${failure.code}); documents that do not fit the buffer are dropped and counted until writing works again`,
       );
     }
@@ -32,7 +32,7 @@ export class WriteConditionLog {
     if (now - this.active.loggedAt >= this.repeatMs) {
       this.active.loggedAt = now;
       this.log?.warn(
-        { cause: failure.cause, code: failure.code, dropped: this.active.dropped, since: new Date(this.active.since).toISOString() },
+        { target: this.what, cause: failure.cause, code: failure.code, dropped: this.active.dropped, since: new Date(this.active.since).toISOString() },
         `${this.what}: still ${failure.cause === 'disk_full' ? 'full' : 'failing'} (${failure.code}); ${this.active.dropped} documents dropped so far`,
       );
     }
@@ -42,7 +42,7 @@ export class WriteConditionLog {
     if (!this.active) return;
     const { cause, dropped, since } = this.active;
     this.active = undefined;
-    this.log?.info({ cause, dropped, since: new Date(since).toISOString() }, `${this.what}: writing works again; ${dropped} documents were dropped while it failed`);
+    this.log?.info({ target: this.what, cause, dropped, since: new Date(since).toISOString() }, `${this.what}: writing works again; ${dropped} documents were dropped while it failed`);
   }
 
   get cause(): WriteFailureCause | undefined {
