@@ -122,6 +122,8 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
     const log: Record<string, unknown>[] = [];
     let attached = false;
     const marker = `provmon-deb-${crypto.randomUUID()}`;
+    // a sensor that never attaches is killed, so the test fails instead of leaving it running
+    const guard = setTimeout(() => sensor.kill('SIGKILL'), 60_000);
     try {
       for await (const record of jsonLines(sensor.stderr)) {
         log.push(record);
@@ -134,6 +136,8 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
       await Bun.sleep(1500);
     } finally {
       sensor.kill('SIGTERM');
+      setTimeout(() => sensor.kill('SIGKILL'), 60_000).unref();
+      clearTimeout(guard);
     }
     for await (const record of jsonLines(sensor.stderr)) log.push(record);
     expect(await sensor.exited).toBe(0);
@@ -158,6 +162,7 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
     expect(unit.capabilities).toEqual([]);
     // --port 0: the unit's default port (5602) may be taken on a test machine
     const ui = Bun.spawn([...setprivCommand(unit), '--port', '0'], { cwd: unit.workingDirectory, env: { PATH: '/usr/bin:/bin', INVOCATION_ID: 'deb-test' }, stdout: 'pipe', stderr: 'pipe' });
+    const guard = setTimeout(() => ui.kill('SIGKILL'), 60_000);
     try {
       const reader = ui.stdout.getReader();
       const first = await reader.read();
@@ -174,6 +179,7 @@ describe.skipIf(!isRoot)('the provmon .deb (needs root: installs the package on 
       expect(overview.datasets.health).toBeGreaterThan(0);
       expect(typeof host!.drops).toBe('number'); // from the host's health documents
     } finally {
+      clearTimeout(guard);
       ui.kill('SIGTERM');
     }
     expect(await ui.exited).toBe(0);

@@ -27,8 +27,18 @@ export function bpfDir(): string {
  * Bun stores as ebpf/drain-worker.js beside the main module (Bun.main) in its embedded filesystem.
  */
 export function drainWorkerUrl(): string {
-  if (IS_COMPILED) return join(dirname(Bun.main), 'ebpf/drain-worker.js');
-  return new URL('./ebpf/drain-worker.ts', import.meta.url).href;
+  return workerUrl('ebpf/drain-worker');
+}
+
+/** The local store's index worker, likewise a second entrypoint of the executable. */
+export function indexWorkerUrl(): string {
+  return workerUrl('output/local/index-worker');
+}
+
+/** `<module>` relative to sensor/src: the .ts beside this file in a checkout, Bun's .js copy in the executable. */
+function workerUrl(module: string): string {
+  if (IS_COMPILED) return join(dirname(Bun.main), `${module}.js`);
+  return new URL(`./${module}.ts`, import.meta.url).href;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { indexWorkerUrl } from '../../install-layout.ts';
 import {
   C_BEHIND_FILES, C_EVICTED, C_INDEX_ERRORS, C_INDEXED, C_QUARANTINED, C_REINDEXED, C_ROWS_DONE, ROW_FIELDS, ROW_FILE, ROW_LENGTH, ROW_OFFSET, ROW_STREAM,
   SHARED_BYTES, sharedViews, type FromIndexWorker, type StreamFiles, type ToIndexWorker,
@@ -57,7 +58,7 @@ export class IndexFeeder {
   constructor(private readonly options: IndexFeederOptions) {
     const shared = new SharedArrayBuffer(SHARED_BYTES);
     ({ done: this.done, counters: this.counters } = sharedViews(shared));
-    this.worker = new Worker(new URL('./index-worker.ts', import.meta.url).href);
+    this.worker = new Worker(indexWorkerUrl());
     this.worker.onmessage = (e: MessageEvent<FromIndexWorker>) => options.onLog?.(e.data);
     this.worker.onerror = (e) => {
       this.failure = new Error(`the local store's index worker failed: ${e.message}`);
