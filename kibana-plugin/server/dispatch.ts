@@ -4,7 +4,7 @@
  * problem. `describe` lets the host name errors of its store (an unreachable cluster, a corrupt index).
  */
 import { esStatus } from '../common/search/es-store.ts';
-import { RouteError, type ProvmonStore, type RouteDefinition } from './http.ts';
+import { RouteError, type ProvmonStore, type RouteContext, type RouteDefinition } from './http.ts';
 
 export interface RouteAnswer {
   status: number;
@@ -31,7 +31,7 @@ export function describeFailure(error: unknown, describe?: ErrorDescriber): { st
   return describe?.(error) ?? describeEsError(error) ?? { status: 500, message: `internal error: ${(error as Error)?.message ?? String(error)}` };
 }
 
-export async function dispatch(def: RouteDefinition, store: ProvmonStore, raw: { query: unknown; params: unknown }, describe?: ErrorDescriber): Promise<RouteAnswer> {
+export async function dispatch(def: RouteDefinition, store: ProvmonStore, raw: { query: unknown; params: unknown }, describe?: ErrorDescriber, context: RouteContext = {}): Promise<RouteAnswer> {
   const query = def.validate.query(raw.query);
   if (!query.ok) return { status: 400, body: { statusCode: 400, error: 'Bad Request', message: `[request query]: ${query.message}` } };
   let params: unknown = {};
@@ -41,7 +41,7 @@ export async function dispatch(def: RouteDefinition, store: ProvmonStore, raw: {
     params = p.value;
   }
   try {
-    return { status: 200, body: await def.handler(store, { query: query.value, params }) };
+    return { status: 200, body: await def.handler(store, { query: query.value, params }, context) };
   } catch (error) {
     const f = describeFailure(error, describe);
     return { status: f.status, body: { statusCode: f.status, error: f.status >= 500 ? 'Internal Server Error' : 'Error', message: f.message } };

@@ -7,6 +7,7 @@ import type { EcsEvent } from '../common/ecs.ts';
 import type { EventSource } from '../common/graph/source.ts';
 import type { FlowsAnswer, FlowsRequest } from '../common/flows/answer.ts';
 import type { FlowFilter } from '../common/flows/filter.ts';
+import type { NarrativeEndpoint } from '../common/graph/narrative.ts';
 
 export class RouteError extends Error {
   readonly status: number;
@@ -38,6 +39,16 @@ export interface ProvmonStore {
   flows?: (filter: FlowFilter, request: FlowsRequest) => Promise<FlowsAnswer>;
 }
 
+/**
+ * What the host hands every handler besides the store: settings from the host's own configuration (kibana.yml
+ * in Kibana, the provmon config in `provmon ui`), never from globals. Holds secrets (the narrative API key):
+ * handlers use them, answers never carry them.
+ */
+export interface RouteContext {
+  /** the narrative endpoint; undefined: none configured */
+  narrative?: NarrativeEndpoint;
+}
+
 export interface RouteRequest<Q, P> {
   query: Q;
   params: P;
@@ -48,7 +59,7 @@ export interface RouteDefinition<Q = unknown, P = unknown> {
   /** one line for the API docs */
   summary: string;
   validate: { query: Validator<Q>; params?: Validator<P> };
-  handler(store: ProvmonStore, request: RouteRequest<Q, P>): Promise<unknown>;
+  handler(store: ProvmonStore, request: RouteRequest<Q, P>, context: RouteContext): Promise<unknown>;
 }
 
 /** Erases a definition's types for a list of routes (each keeps its own inside). */

@@ -10,8 +10,10 @@
 import { EsSearchSource, DEFAULT_INDEX } from '../common/graph/es-source.ts';
 import { esFlowsAnswer } from '../common/flows/es-flows.ts';
 import { clientPitSearch, esStoreInfo, type SearchClient } from '../common/search/es-store.ts';
+import { describeNarrative } from '../common/graph/narrative-settings.ts';
 import { describeFailure } from './dispatch.ts';
-import type { ProvmonStore, RouteDefinition, Validator } from './http.ts';
+import type { ProvmonStore, RouteContext, RouteDefinition, Validator } from './http.ts';
+import { contextFromConfig } from './kibana-config.ts';
 import { ROUTES } from './routes.ts';
 
 interface KibanaValidationResult {
@@ -53,6 +55,8 @@ export interface KibanaCoreSetup {
 
 export interface KibanaInitializerContext {
   logger: { get(...names: string[]): { info(message: string): void; warn(message: string): void } };
+  /** the plugin's kibana.yml settings, already validated against `config.schema` (kibana-config.ts) */
+  config: { get<T>(): T };
 }
 
 export const AUTHZ_REASON = "reads Elasticsearch as the requesting user (asCurrentUser): the user's index privileges on logs-provmon.*-* decide";
@@ -77,7 +81,15 @@ function requestStore(client: SearchClient, index: string): ProvmonStore & { clo
   };
 }
 
-export function registerRoutes(router: KibanaRouter, routes: readonly RouteDefinition[] = ROUTES, index = DEFAULT_INDEX): void {
+export interface RegisterOptions {
+  routes?: readonly RouteDefinition[];
+  index?: string;
+  /** what every handler gets from the host (the narrative endpoint from kibana.yml) */
+  context?: RouteContext;
+}
+
+export function registerRoutes(router: KibanaRouter, options: RegisterOptions = {}): void {
+  const { routes = ROUTES, index = DEFAULT_INDEX, context: host = {} } = options;
   for (const def of routes) {
     router.get(
       {
@@ -90,7 +102,7 @@ export function registerRoutes(router: KibanaRouter, routes: readonly RouteDefin
         const core = await context.core;
         const store = requestStore(core.elasticsearch.client.asCurrentUser, index);
         try {
-          return response.ok({ body: await def.handler(store, { query: request.query, params: request.params }) });
+          return response.ok({ body: await def.handler(store, { query: request.query, params: request.params }, host) });
         } catch (error) {
           const f = describeFailure(error);
           return response.customError({ statusCode: f.status, body: { message: f.message } });
@@ -104,14 +116,17 @@ export function registerRoutes(router: KibanaRouter, routes: readonly RouteDefin
 
 export class ProvmonServerPlugin {
   private readonly log: ReturnType<KibanaInitializerContext['logger']['get']>;
+  private readonly context: RouteContext;
 
   constructor(context: KibanaInitializerContext) {
     this.log = context.logger.get();
+    this.context = contextFromConfig(context.config.get());
   }
 
   setup(core: KibanaCoreSetup): Record<string, never> {
-    registerRoutes(core.http.createRouter());
+    registerRoutes(core.http.createRouter(), { context: this.context });
     this.log.info(`provmon: ${ROUTES.length} routes registered (${ROUTES.map((r) => r.path).join(', ')})`);
+    this.log.info(`provmon: ${describeNarrative(this.context.narrative)}`);
     return {};
   }
 

@@ -4,6 +4,7 @@ import { eventsRoute } from './events-route.ts';
 import { flowsRoute } from './flows-route.ts';
 import { graphRoute } from './graph-route.ts';
 import type { RouteDefinition } from './http.ts';
+import { narrativeRoute } from './narrative-route.ts';
 import { overviewRoute } from './overview-route.ts';
 
-export const ROUTES: readonly RouteDefinition[] = [graphRoute, eventsRoute, entityRoute, overviewRoute, flowsRoute];
+export const ROUTES: readonly RouteDefinition[] = [graphRoute, eventsRoute, entityRoute, overviewRoute, flowsRoute, narrativeRoute];

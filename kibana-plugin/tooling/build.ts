@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS, PLUGIN_ID, type KibanaTarget } from '../versions.ts';
 import { sharedDepsExternals } from './externals.ts';
+import { KBN_CONFIG_SCHEMA } from './validate-zip.ts';
 
 export const PLUGIN_ROOT = resolve(import.meta.dir, '..');
 export const REPO_ROOT = resolve(PLUGIN_ROOT, '..');
@@ -89,6 +90,8 @@ export async function buildServer(): Promise<string> {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
+    // Kibana's own, resolved from its node_modules at run time (kibana-config.ts); never bundled.
+    external: [KBN_CONFIG_SCHEMA],
     minify: false,
     legalComments: 'none',
     logLevel: 'silent',

@@ -28,6 +28,18 @@ export const MANIFEST_KEYS = new Set([
   'enabledOnAnonymousPages',
 ]);
 
+/** The one `@kbn/*` module the server may require at run time (the kibana.yml schema); the browser bundle none. */
+export const KBN_CONFIG_SCHEMA = '@kbn/config-schema';
+
+/** Problems of the server module's runtime requires of Kibana's packages. */
+export function serverProblems(server: string): string[] {
+  const kbn = [...server.matchAll(/require\(\s*["'](@kbn\/[^"']+)["']\s*\)/g)].map((m) => m[1]!);
+  const others = [...new Set(kbn.filter((m) => m !== KBN_CONFIG_SCHEMA))];
+  const out = others.map((m) => `server/index.js: requires ${m} at run time (only ${KBN_CONFIG_SCHEMA} is allowed, for the config descriptor)`);
+  if (kbn.filter((m) => m === KBN_CONFIG_SCHEMA).length > 1) out.push(`server/index.js: requires ${KBN_CONFIG_SCHEMA} more than once`);
+  return out;
+}
+
 /** semver.coerce for x.y.z[-suffix]: the x.y.z part. */
 function coerce(version: string): string | undefined {
   return /(\d+)\.(\d+)\.(\d+)/.exec(version)?.slice(1, 4).join('.');
@@ -73,6 +85,7 @@ export function bundleProblems(bundle: string, target: KibanaTarget): string[] {
   if (defines.length !== 1) out.push(`bundle: expected exactly one __kbnBundles__.define call, found ${defines.length}`);
   else if (defines[0]![2] !== BUNDLE_KEY) out.push(`bundle: defines ${JSON.stringify(defines[0]![2])}, Kibana reads ${JSON.stringify(BUNDLE_KEY)}`);
   if (bundle.includes('react/jsx-runtime') || bundle.includes('jsx-runtime')) out.push('bundle: uses react/jsx-runtime, which Kibana does not share');
+  if (/require\(\s*["']@kbn\//.test(bundle)) out.push('bundle: requires @kbn/* (a server-side module) in the browser');
   // A method named eval (vega's expression interpreter defines one: `eval(a,b){…}`, called as `x.eval(…)`) is not
   // the global eval.
   if (/(^|[^.\w$])eval\s*\((?![^()]*\)\s*\{)/.test(bundle)) out.push("bundle: calls eval (Kibana's CSP has no unsafe-eval)");
@@ -130,6 +143,6 @@ export function validateZip(bytes: Uint8Array, target: KibanaTarget): ZipReport 
   const bundle = bundleBytes ? strFromU8(bundleBytes) : undefined;
   if (bundle) problems.push(...bundleProblems(bundle, target));
   const serverText = server ? strFromU8(server) : undefined;
-  if (serverText && /require\(\s*["']@kbn\//.test(serverText)) problems.push('server/index.js: requires @kbn/* at run time');
+  if (serverText) problems.push(...serverProblems(serverText));
   return { problems, entries, ...(manifest ? { manifest } : {}), ...(bundle ? { bundle } : {}), ...(serverText ? { server: serverText } : {}) };
 }

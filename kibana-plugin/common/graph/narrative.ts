@@ -29,10 +29,21 @@ export interface Narrative {
   model?: string;
 }
 
-type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+interface FetchAnswer {
+  ok: boolean;
+  status: number;
+  body?: ReadableStream<Uint8Array> | null;
+  text(): Promise<string>;
+}
+type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<FetchAnswer>;
+
+/** An answer is read up to this size: an endpoint that streams more is refused, not buffered. */
+export const MAX_ANSWER_BYTES = 1 << 20;
 
 const SECRET_FLAG = /^(--?(?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|key|auth|authorization|credentials?|cookie)(?:=|$))/i;
 const SECRET_INLINE = /((?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|auth|sig|signature|access[-_]?key)=)[^&\s]+/gi;
+/** A secret flag and its value inside one argument, as in `sh -c "tool --password x"`. */
+const SECRET_FLAG_INSIDE = /((?:^|\s)--?(?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|key|auth|authorization|credentials?|cookie)\s+)(?!-)\S+/gi;
 
 /** Arguments with anything that may be a secret masked: values of --password-like flags, URL userinfo, bearer tokens, long opaque strings. */
 export function maskSecrets(args: readonly string[]): string[] {
@@ -57,7 +68,8 @@ export function maskSecrets(args: readonly string[]): string[] {
       out.push('-p***'); // mysql -pSECRET
       continue;
     }
-    let v = arg.replace(/\/\/[^/@\s]+@/g, '//***@').replace(SECRET_INLINE, '$1***');
+    let v = arg.replace(/\/\/[^/@\s]+@/g, '//***@').replace(SECRET_INLINE, '$1***').replace(SECRET_FLAG_INSIDE, '$1***');
+    v = v.replace(/(^|\s)-p(?!\s)\S+/g, '$1-p***');
     v = v.replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***');
     v = v.replace(/[A-Za-z0-9+/_=-]{32,}/g, '***');
     out.push(v);
@@ -110,7 +122,7 @@ export function narrativeMessages(graph: ProvenanceGraph): { role: 'system' | 'u
   ];
 }
 
-export function deterministicSummary(graph: ProvenanceGraph): string[] {
+export function deterministicSummary(graph: Pick<ProvenanceGraph, 'summary'>): string[] {
   return graph.summary.map((l) => `${l.at}  ${l.text}${l.techniques?.length ? `  [${l.techniques.join(', ')}]` : ''}`);
 }
 
@@ -121,9 +133,50 @@ function endpointUrl(e: NarrativeEndpoint): string {
   return /\/v1$/.test(base) ? `${base}/chat/completions` : `${base}/v1/chat/completions`;
 }
 
+/** The endpoint as it may be shown (reasons reach logs and browsers): without user info. */
+export function shownUrl(url: string): string {
+  return url.replace(/\/\/[^/@\s]+@/, '//');
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+class AnswerTooLarge extends Error {}
+
+/** The answer's text, refused beyond MAX_ANSWER_BYTES (read from the stream when there is one). */
+async function boundedText(res: FetchAnswer): Promise<string> {
+  if (!res.body) {
+    const text = await res.text();
+    if (text.length > MAX_ANSWER_BYTES) throw new AnswerTooLarge();
+    return text;
+  }
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge();
+    }
+    parts.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
 /**
  * The narrative of a graph: the summary always; the model's text when an endpoint is configured and answers in
- * time. Never throws: a failure is the reason the summary stands alone.
+ * time. Never throws: a failure is the reason the summary stands alone. A reason names the endpoint without its
+ * user info and never carries the API key, even when the endpoint echoes it back.
  */
 export async function narrate(graph: ProvenanceGraph, endpoint: NarrativeEndpoint | undefined, fetchImpl: FetchLike = globalThis.fetch as unknown as FetchLike): Promise<Narrative> {
   const summary = deterministicSummary(graph);
@@ -136,24 +189,26 @@ export async function narrate(graph: ProvenanceGraph, endpoint: NarrativeEndpoin
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), endpoint.timeoutMs);
   const where = endpointUrl(endpoint);
+  const shown = shownUrl(where);
+  const failed = (why: string): Narrative => ({ summary, source: 'summary', reason: endpoint.apiKey ? why.split(endpoint.apiKey).join('***') : why, model: endpoint.model });
   try {
     const res = await fetchImpl(where, { method: 'POST', headers, body: JSON.stringify(body), signal: ac.signal });
-    const raw = await res.text();
-    if (!res.ok) return { summary, source: 'summary', reason: `${where} answered HTTP ${res.status}: ${raw.slice(0, 200)}`, model: endpoint.model };
+    const raw = await boundedText(res);
+    if (!res.ok) return failed(`${shown} answered HTTP ${res.status}: ${raw.slice(0, 200)}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch {
-      return { summary, source: 'summary', reason: `${where} did not answer JSON`, model: endpoint.model };
+      return failed(`${shown} did not answer JSON`);
     }
     const text = endpoint.api === 'ollama' ? (parsed as { message?: { content?: unknown } }).message?.content : (parsed as { choices?: { message?: { content?: unknown } }[] }).choices?.[0]?.message?.content;
     if (typeof text !== 'string' || text.trim() === '') {
-      return { summary, source: 'summary', reason: `${where} answered without ${endpoint.api === 'ollama' ? 'message.content' : 'choices[0].message.content'}`, model: endpoint.model };
+      return failed(`${shown} answered without ${endpoint.api === 'ollama' ? 'message.content' : 'choices[0].message.content'}`);
     }
     return { summary, text: text.trim(), source: 'model', model: endpoint.model };
   } catch (error) {
-    const why = ac.signal.aborted ? `no answer within ${endpoint.timeoutMs} ms` : (error as Error).message;
-    return { summary, source: 'summary', reason: `${where}: ${why}`, model: endpoint.model };
+    if (error instanceof AnswerTooLarge) return failed(`${shown} answered more than ${MAX_ANSWER_BYTES} bytes`);
+    return failed(`${shown}: ${ac.signal.aborted ? `timed out after ${seconds(endpoint.timeoutMs)}` : shownUrl((error as Error).message)}`);
   } finally {
     clearTimeout(timer);
   }

@@ -51,9 +51,10 @@ export async function graphAction(flags: GraphFlags): Promise<void> {
   let out = text;
   if (flags.narrate) {
     const { narrate, formatNarrative } = await import('../../../kibana-plugin/common/graph/narrative.ts');
-    const n = loaded.config.narrative;
-    const narrative = await narrate(graph, n.url ? { url: n.url, api: n.api, model: n.model, timeoutMs: n.timeout_s * 1000, ...(n.api_key ? { apiKey: n.api_key } : {}) } : undefined);
-    if (narrative.source === 'summary' && n.url) log.warn({ reason: narrative.reason }, 'the narrative endpoint gave no answer; printing the deterministic summary');
+    const { narrativeEndpoint } = await import('../../../kibana-plugin/common/graph/narrative-settings.ts');
+    const endpoint = narrativeEndpoint(loaded.config.narrative);
+    const narrative = await narrate(graph, endpoint);
+    if (narrative.source === 'summary' && endpoint) log.warn({ reason: narrative.reason }, 'the narrative endpoint gave no answer; printing the deterministic summary');
     out = formatNarrative(narrative);
   }
   await new Promise<void>((done, fail) => process.stdout.write(out, (error) => (error ? fail(error) : done())));

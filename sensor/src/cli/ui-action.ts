@@ -15,11 +15,13 @@ export async function uiAction(flags: UiFlags): Promise<void> {
   const source = sourceSpec(flags, loaded.config);
   const { openUiStore } = await import('../ui/store.ts');
   const { loadAssets } = await import('../ui/assets.ts');
+  const { narrativeEndpoint, describeNarrative } = await import('../../../kibana-plugin/common/graph/narrative-settings.ts');
+  const narrative = narrativeEndpoint(loaded.config.narrative);
   const store = openUiStore(source, (message) => log.warn(message));
   try {
     const assets = await loadAssets(targetFor(flags.kibana));
-    const ui = startUiServer({ host: flags.host, port: flags.port, ...(token ? { token } : {}), assets, store });
-    log.info({ url: ui.url, source: store.where, kibana: flags.kibana, token: token ? 'required' : 'none (loopback)' }, 'provmon ui listening');
+    const ui = startUiServer({ host: flags.host, port: flags.port, ...(token ? { token } : {}), assets, store, context: narrative ? { narrative } : {} });
+    log.info({ url: ui.url, source: store.where, kibana: flags.kibana, token: token ? 'required' : 'none (loopback)', narrative: describeNarrative(narrative) }, 'provmon ui listening');
     process.stdout.write(`${ui.url}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done);

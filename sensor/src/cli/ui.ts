@@ -32,7 +32,9 @@ export function registerUi(program: Command): void {
     .addOption(new Option('--kibana <version>', "run the bundle under this Kibana line's shared deps (React, EUI)").choices(KIBANA_TARGETS.map((t) => t.kibanaVersion)).default(newest))
     .addHelpText(
       'after',
-      '\nThe page is http://<host>:<port>/app/provmon; the API is /api/provmon/{graph,events,entity/<kind>/<id>,overview} (README: "Route API").\n' +
+      '\nThe page is http://<host>:<port>/app/provmon; the API is /api/provmon/{graph,events,entity/<kind>/<id>,overview,flows,narrative} (README: "Route API").\n' +
+        'The provenance page\'s Narrative button asks the endpoint of narrative.url/api/model/timeout_s (config or PROVMON_NARRATIVE__*; the key in\n' +
+        'PROVMON_NARRATIVE__API_KEY stays on this server) and always shows the deterministic summary.\n' +
         'Off loopback, set PROVMON_UI_TOKEN (16+ characters; never passed as a flag, so it stays out of ps): open the page once with ?token=<token>,\n' +
         'or send Authorization: Bearer <token>. Stop with Ctrl-C.\n' +
         'Examples:\n' +

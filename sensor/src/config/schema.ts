@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from './log-levels.ts';
 import { FEATURE_NAMES } from '../ebpf/features.ts';
+import { MAX_NARRATIVE_TIMEOUT_S } from '../../../kibana-plugin/common/graph/narrative-settings.ts';
 
 /**
  * The configuration file. Every key of the seed's config.json is accepted as is; keys provmon adds are marked.
@@ -203,7 +204,7 @@ export const NarrativeConfigSchema = z
       .describe('provmon: base URL of an Ollama- or OpenAI-compatible endpoint for `provmon graph --narrate` (empty: no model; the deterministic summary is the narrative)'),
     api: z.enum(['ollama', 'openai'], { error: '"ollama" or "openai"' }).default('ollama').describe('provmon: wire format of narrative.url (/api/chat or /v1/chat/completions)'),
     model: z.string().default('').describe('provmon: model name sent to the endpoint'),
-    timeout_s: seconds('narrative request timeout').default(60).describe('provmon: give up on the endpoint after this long (the deterministic summary stands)'),
+    timeout_s: seconds('narrative request timeout').max(MAX_NARRATIVE_TIMEOUT_S, `at most ${MAX_NARRATIVE_TIMEOUT_S} seconds`).default(60).describe('provmon: give up on the endpoint after this long (the deterministic summary stands)'),
     api_key: z.string().default('').describe('provmon: bearer token for an OpenAI-compatible endpoint. Prefer PROVMON_NARRATIVE__API_KEY'),
   })
   .describe('provmon: the attack narrative (graph --narrate): only the reduced graph and its findings are sent, never file contents, with secrets in arguments masked');

@@ -108,7 +108,7 @@ describe('graph --narrate (client test against a local wire-format server, no mo
     expect(failed.out).toMatch(/Summary \(deterministic[\s\S]*curl[\s\S]*Narrative: none \(http:\/\/127\.0\.0\.1:\d+\/api\/chat answered HTTP 500: model not loaded\)/);
     mode = 'hang';
     const slow = await graphNarrate(`narrative.url=http://127.0.0.1:${server.port}`, 'narrative.model=tiny', 'narrative.timeout_s=1');
-    expect(slow.out).toContain('no answer within 1000 ms');
+    expect(slow.out).toContain('timed out after 1 s');
     mode = 'garbage';
     expect((await graphNarrate(`narrative.url=http://127.0.0.1:${server.port}`, 'narrative.model=tiny')).out).toContain('did not answer JSON');
     const refused = await graphNarrate('narrative.url=http://127.0.0.1:9', 'narrative.model=tiny');

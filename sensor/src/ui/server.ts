@@ -11,7 +11,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { dispatch } from '../../../kibana-plugin/server/dispatch.ts';
-import type { RouteDefinition } from '../../../kibana-plugin/server/http.ts';
+import type { RouteContext, RouteDefinition } from '../../../kibana-plugin/server/http.ts';
 import { ROUTES } from '../../../kibana-plugin/server/routes.ts';
 import { BUNDLE_KEY, PLUGIN_ID } from '../../../kibana-plugin/versions.ts';
 import { ProvmonError } from '../errors.ts';
@@ -44,6 +44,8 @@ export interface UiServerOptions {
   assets: UiAssets;
   store: UiStore;
   routes?: readonly RouteDefinition[];
+  /** what the handlers get from the provmon config (the narrative endpoint); holds secrets, never logged */
+  context?: RouteContext;
 }
 
 export function isLoopback(host: string): boolean {
@@ -135,9 +137,12 @@ export function startUiServer(o: UiServerOptions): RunningUi {
     return cookie !== undefined && sameSecret(decodeURIComponent(cookie), o.token);
   };
 
+  const context = o.context ?? {};
   const server = Bun.serve({
     hostname: o.host,
     port: o.port,
+    // A narrative request is idle while the model thinks: keep its socket open past narrative.timeout_s.
+    idleTimeout: Math.min(255, Math.max(10, Math.ceil((context.narrative?.timeoutMs ?? 0) / 1000) + 10)),
     async fetch(req) {
       const url = new URL(req.url);
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { statusCode: 405, error: 'Method Not Allowed', message: `${req.method} is not served: the provmon API is read-only` });
@@ -165,7 +170,7 @@ export function startUiServer(o: UiServerOptions): RunningUi {
         const query = Object.fromEntries(url.searchParams);
         // A repeated parameter is refused by the validators, not silently collapsed.
         for (const k of new Set(url.searchParams.keys())) if (url.searchParams.getAll(k).length > 1) (query as Record<string, unknown>)[k] = url.searchParams.getAll(k);
-        const answer = await o.store.use((store) => dispatch(def, store, { query, params }, o.store.describe)).catch((error: unknown) => {
+        const answer = await o.store.use((store) => dispatch(def, store, { query, params }, o.store.describe, context)).catch((error: unknown) => {
           const f = o.store.describe(error) ?? { status: 500, message: (error as Error).message };
           return { status: f.status, body: { statusCode: f.status, error: 'Error', message: f.message } };
         });
