@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
 import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS } from '../versions.ts';
 import { buildPlugin, type BuiltPlugin } from './build.ts';
-import { bundleProblems, manifestProblems, sharedDepsRead, validateZip } from './validate-zip.ts';
+import { bundleProblems, manifestProblems, serverProblems, sharedDepsRead, validateZip } from './validate-zip.ts';
 
 let dir: string;
 let built: BuiltPlugin;
@@ -59,6 +59,10 @@ describe('the plugin zips', () => {
     expect(bundleProblems(`${define} new Function("return 1")`, target).join()).toContain('Function constructor');
     expect(bundleProblems(`${define} require("react/jsx-runtime")`, target).join()).toContain('jsx-runtime');
     expect(bundleProblems(`${define} window.__kbnSharedDeps__.KbnSomethingNew`, target).join()).toContain('does not provide');
+    // The server may require Kibana's config schema (the kibana.yml descriptor) and nothing else of @kbn; the browser none.
+    expect(bundleProblems(`${define} require("@kbn/config-schema")`, target).join()).toContain('requires @kbn/* (a server-side module) in the browser');
+    expect(serverProblems('const s = require("@kbn/config-schema");')).toEqual([]);
+    expect(serverProblems('require("@kbn/config-schema"); require("@kbn/std")').join()).toContain('requires @kbn/std at run time');
     // A zip whose files sit outside kibana/<id>/ and whose version is not locked.
     const bad = zipSync({ 'kibana/provmon/kibana.json': strToU8(JSON.stringify({ ...good, kibanaVersion: 'kibana' })), 'provmon/x.js': strToU8('') });
     const problems = validateZip(bad, target).problems.join('\n');
@@ -109,9 +113,10 @@ describe('the server module as Kibana loads it', () => {
     const mod = createRequire(import.meta.url)(file) as { plugin(ctx: unknown): { setup(core: unknown): unknown; start(): unknown } };
     const routes: { config: Record<string, any>; handler: unknown }[] = [];
     const logs: string[] = [];
-    const instance = mod.plugin({ logger: { get: () => ({ info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }) } });
+    const config = { enabled: true, narrative: { url: '', api: 'ollama', model: '', timeout_s: 60, api_key: '' } };
+    const instance = mod.plugin({ logger: { get: () => ({ info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }) }, config: { get: () => config } });
     instance.setup({ http: { createRouter: () => ({ get: (config: Record<string, any>, handler: unknown) => routes.push({ config, handler }) }) } });
-    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/flows', '/api/provmon/graph', '/api/provmon/overview']);
+    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/flows', '/api/provmon/graph', '/api/provmon/narrative', '/api/provmon/overview']);
     for (const r of routes) {
       expect(r.config.security.authz.enabled).toBe(false);
       expect(r.config.security.authz.reason.length).toBeGreaterThan(10);
@@ -125,6 +130,18 @@ describe('the server module as Kibana loads it', () => {
     expect(graph.config.validate.query({ poi: 'ip:nonsense:1' }, result).bad).toContain('poi');
     expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', depth: '0' }, result).bad).toContain('depth');
     expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9' }, result).ok.poi).toEqual({ kind: 'endpoint', ip: '127.0.0.1', port: 9 });
-    expect(logs.join()).toContain('5 routes registered');
+    expect(logs.join()).toContain('6 routes registered');
+    expect(logs.join()).toContain('narrative: no endpoint configured');
+  });
+
+  test('config: the kibana.yml descriptor requires @kbn/config-schema (from Kibana) only when Kibana reads its schema', () => {
+    const server = strFromU8(unzipSync(readFileSync(built.zips[0]!.path))['kibana/provmon/server/index.js']!);
+    expect([...server.matchAll(/require\(\s*["'](@kbn\/[^"']+)["']\s*\)/g)].map((m) => m[1])).toEqual(['@kbn/config-schema']);
+    const file = join(dir, 'server-config.cjs');
+    writeFileSync(file, server);
+    const mod = createRequire(import.meta.url)(file) as { config: { schema: unknown } };
+    expect(Object.keys(mod.config)).toEqual(['schema']);
+    // Outside Kibana the package is absent: the module loads, and reading the schema says what is missing.
+    expect(() => mod.config.schema).toThrow("provmon's kibana.yml settings need @kbn/config-schema, which only Kibana provides at run time");
   });
 });

@@ -43,7 +43,7 @@ export const MAX_ANSWER_BYTES = 1 << 20;
 const SECRET_FLAG = /^(--?(?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|key|auth|authorization|credentials?|cookie)(?:=|$))/i;
 const SECRET_INLINE = /((?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|auth|sig|signature|access[-_]?key)=)[^&\s]+/gi;
 /** A secret flag and its value inside one argument, as in `sh -c "tool --password x"`. */
-const SECRET_FLAG_INSIDE = /((?:^|\s)--?(?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|key|auth|authorization|credentials?|cookie)\s+)(?!-)\S+/gi;
+const SECRET_FLAG_INSIDE = /((?:^|\s)--?(?:pass(?:word)?|passwd|pwd|token|secret|api[-_]?key|key|auth|authorization|credentials?|cookie)(?:\s+|=))(?!-)\S+/gi;
 
 /** Arguments with anything that may be a secret masked: values of --password-like flags, URL userinfo, bearer tokens, long opaque strings. */
 export function maskSecrets(args: readonly string[]): string[] {

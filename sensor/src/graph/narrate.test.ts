@@ -130,5 +130,7 @@ describe('graph --narrate (client test against a local wire-format server, no mo
       '***',
       '/etc/passwd',
     ]);
+    // inside one argument, as `sh -c` carries a whole command line
+    expect(maskSecrets(["tool --password hunter2 --token abc -pS3cret --key=k1 --verbose -x 'a b'"])).toEqual(["tool --password *** --token *** -p*** --key=*** --verbose -x 'a b'"]);
   });
 });
