@@ -28,6 +28,7 @@ import type { EntityAnswer } from '../server/entity-route.ts';
 import { compact, getJson } from './api.ts';
 import type { PageProps } from './app.ts';
 import { GraphCanvas, severityOf } from './graph-canvas.ts';
+import { NarrativePanel } from './narrative-panel.ts';
 import { PagedTable } from './paged-table.ts';
 import { ProcessFinder } from './process-finder.ts';
 import { pushState } from './url-state.ts';
@@ -37,6 +38,11 @@ import { h } from './h.ts';
 type Served = GraphOutput & { notice?: string };
 
 const FIELDS = ['poi', 'direction', 'from', 'to', 'depth', 'reduce', 'max_nodes'] as const;
+
+/** The graph route's parameters for a URL's state (the narrative route takes the same). */
+function queryOf(url: Record<string, string>): Record<string, string> {
+  return compact({ ...Object.fromEntries(FIELDS.map((f) => [f, url[f]])), reduce: url.reduce === 'false' ? 'false' : undefined });
+}
 
 function entityPath(n: GraphNode): string | undefined {
   if (n.kind === 'process' && n.entity_id) return `/api/provmon/entity/process/${encodeURIComponent(n.entity_id)}`;
@@ -82,8 +88,11 @@ function NodeDetails(props: { node: GraphNode; onExpand(): void }): React.ReactE
 export function ProvenancePage(props: PageProps): React.ReactElement {
   const { core, history, search } = props;
   const url = Object.fromEntries(new URLSearchParams(search));
+  const graphQuery = queryOf(url);
   const [form, setForm] = useState<Record<string, string>>({ direction: 'backward', reduce: 'true', ...url });
   const [graph, setGraph] = useState<Served | undefined>();
+  // The URL search the graph shown was traced for (the URL moves on before the next graph arrives).
+  const [graphSearch, setGraphSearch] = useState('');
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
   const [png, setPng] = useState<string | undefined>();
@@ -100,12 +109,12 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
     }
     setLoading(true);
     const seq = ++latest.current;
-    const query = compact({ ...Object.fromEntries(FIELDS.map((f) => [f, url[f]])), reduce: url.reduce === 'false' ? 'false' : undefined });
-    void getJson<Served>(core, '/api/provmon/graph', query, 'the graph').then((g) => {
+    void getJson<Served>(core, '/api/provmon/graph', graphQuery, 'the graph').then((g) => {
       if (seq !== latest.current) return;
       // One render for both (React 17 does not batch updates made in a promise callback).
       ReactDOM.unstable_batchedUpdates(() => {
         setGraph(g);
+        setGraphSearch(search);
         setLoading(false);
       });
     });
@@ -186,6 +195,8 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
               h('ol', { 'data-test-subj': 'provmonSummary', style: { fontSize: 12 } }, ...graph.summary.slice(0, 40).map((s, i) => h('li', { key: i }, `${s.at} ${s.text}`))),
             ),
           ),
+          h(EuiSpacer, { size: 's' }),
+          h(NarrativePanel, { key: graphSearch, core, query: queryOf(Object.fromEntries(new URLSearchParams(graphSearch))), summary: graph.summary }),
           h(EuiSpacer, { size: 'm' }),
           h(EuiTitle, { size: 'xs' }, h('h2', null, 'Nodes')),
           h(PagedTable, {
