@@ -8,7 +8,7 @@
  * failure falling back to the summary), not a model; no model runs here.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deterministicSummary } from '../../../kibana-plugin/common/graph/narrative.ts';
 import type { GraphOutput } from '../../../kibana-plugin/common/graph/request.ts';
@@ -20,7 +20,7 @@ import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import type { UiAssets } from './assets.ts';
 import { startUiServer, type RunningUi } from './server.ts';
 import { openUiStore, type UiStore } from './store.ts';
-import { CAPTURE_FILE, CAPTURE_SECRETS } from './testdata/make-narrative-capture.ts';
+import { CAPTURE_FILE, CAPTURE_SECRETS, capturePoi } from './testdata/make-narrative-capture.ts';
 
 const MODEL_TEXT = 'A shell ran python3, which sent /etc/hostname to 127.0.0.1.';
 const API_KEY = 'sk-route-test-key-0042';
@@ -45,12 +45,7 @@ beforeAll(() => {
   const dir = tempDir('provmon-narrative-route-');
   copyFileSync(CAPTURE_FILE, join(dir, 'forensic-events.jsonl'));
   store = openUiStore({ kind: 'local', dir }, () => undefined);
-  const python = readFileSync(CAPTURE_FILE, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { event: { action: string }; process: { name: string }; destination?: { ip: string; port: number } })
-    .find((e) => e.event.action === 'connection_attempted' && e.process.name === 'python3' && e.destination)!;
-  listenerPoi = `ip:${python.destination!.ip}:${python.destination!.port}`;
+  listenerPoi = capturePoi();
   model = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,

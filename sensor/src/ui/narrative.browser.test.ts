@@ -7,25 +7,20 @@
  * summary stands with the reason. No CSP violation and no page error anywhere.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
 import { launchBrowser, openPage, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
-import { CAPTURE_FILE } from './testdata/make-narrative-capture.ts';
+import { CAPTURE_FILE, capturePoi } from './testdata/make-narrative-capture.ts';
 
 setDefaultTimeout(240_000);
 
 const MODEL_TEXT = 'A shell ran python3, which sent /etc/hostname to a listener on 127.0.0.1.';
 const dir = tempDir('provmon-narrative-browser-');
 copyFileSync(CAPTURE_FILE, join(dir, 'forensic-events.jsonl'));
-const python = readFileSync(CAPTURE_FILE, 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as { event: { action: string }; process: { name: string }; destination?: { ip: string; port: number } })
-  .find((e) => e.event.action === 'connection_attempted' && e.process.name === 'python3' && e.destination)!;
-const poi = `ip:${python.destination!.ip}:${python.destination!.port}`;
+const poi = capturePoi();
 
 let browser: Browser;
 let model: ReturnType<typeof Bun.serve>;

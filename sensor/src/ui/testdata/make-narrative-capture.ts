@@ -9,7 +9,7 @@
  *
  * The secrets below are made up for the test; the test checks none of them reaches a model endpoint.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { ENV } from '../../../../test/support/attack-scenario.ts';
@@ -20,6 +20,17 @@ export const CAPTURE_FILE = join(import.meta.dir, 'narrative-capture.jsonl');
 /** what the capture's command lines carry, and what must never leave the host */
 export const CAPTURE_SECRETS = ['s3cretpw', 'sk-live-narrative-0123', 'hunter2', 'tok-narrative-abc'] as const;
 const MARK = 'provmon-narrative-scenario';
+
+/** The point of interest the tests trace backward from: the listener the python client sent to. */
+export function capturePoi(): string {
+  const python = readFileSync(CAPTURE_FILE, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EcsEvent)
+    .find((e) => e.event.action === 'connection_attempted' && e.process?.name === 'python3' && e.destination?.ip);
+  if (!python) throw new Error(`${CAPTURE_FILE} holds no connection of the python client: run this script again`);
+  return `ip:${python.destination!.ip}:${python.destination!.port}`;
+}
 
 const CLIENT_PY = 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(open("/etc/hostname","rb").read()); s.close()';
 
