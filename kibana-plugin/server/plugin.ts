@@ -4,7 +4,8 @@
  * call them), and reads with the request user's Elasticsearch client (`asCurrentUser`), so Elasticsearch's own
  * privileges on logs-provmon.*-* decide what a user sees.
  *
- * Kibana's types are not available here (no @kbn/* at build or run time): the few shapes used are declared below,
+ * Kibana's types are not available here (no @kbn/* at build time; at run time only @kbn/config-schema, for the
+ * kibana.yml settings: kibana-config.ts): the few shapes used are declared below,
  * as shared/reference/kibana-plugin.md §2 documents them.
  */
 import { EsSearchSource, DEFAULT_INDEX } from '../common/graph/es-source.ts';

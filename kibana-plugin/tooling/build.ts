@@ -4,7 +4,7 @@
  *
  *   kibana/provmon/kibana.json                 kibanaVersion = that exact version
  *   kibana/provmon/package.json
- *   kibana/provmon/server/index.js             CommonJS, everything bundled, no @kbn/* at run time
+ *   kibana/provmon/server/index.js             CommonJS, everything bundled but @kbn/config-schema (Kibana's, for kibana.yml)
  *   kibana/provmon/target/public/provmon.plugin.js   one file: __kbnBundles__.define('plugin/provmon/public', …)
  *   kibana/provmon/public/assets/provmon.svg
  *
