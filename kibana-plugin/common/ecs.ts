@@ -6,12 +6,30 @@
  * docs/events.md is the human version of this file (the event.action vocabulary in particular).
  */
 
-/** Data streams are `logs-provmon.<dataset>-<namespace>`. */
-export const DATASETS = ['process', 'file', 'network', 'flow', 'dns', 'health'] as const;
+/**
+ * Data streams are `logs-provmon.<dataset>-<namespace>`. `audit` holds the records of a Linux audit log that are not
+ * syscalls (logins, sudo, account changes, services: docs/audit.md); only `provmon analyze` writes it.
+ */
+export const DATASETS = ['process', 'file', 'network', 'flow', 'dns', 'health', 'audit'] as const;
 export type Dataset = (typeof DATASETS)[number];
+/** The datasets a live sensor captures and counts in its health documents. */
+export type CaptureDataset = Exclude<Dataset, 'health' | 'audit'>;
+
+/** event.dataset / data_stream.dataset of a dataset: `provmon.<dataset>`. */
+export type DatasetName = `provmon.${Dataset}`;
+
+export function datasetName<D extends Dataset>(dataset: D): `provmon.${D}` {
+  return `provmon.${dataset}`;
+}
+
+/** The dataset of an event.dataset value; undefined for a name that is not provmon's. */
+export function datasetOf(name: string): Dataset | undefined {
+  const short = name.startsWith('provmon.') ? name.slice('provmon.'.length) : '';
+  return (DATASETS as readonly string[]).includes(short) ? (short as Dataset) : undefined;
+}
 
 export function dataStreamName(dataset: Dataset, namespace: string): string {
-  return `logs-provmon.${dataset}-${namespace}`;
+  return `logs-${datasetName(dataset)}-${namespace}`;
 }
 
 /**
@@ -50,6 +68,43 @@ export const EVENT_ACTIONS = {
   flow: ['network_flow'],
   dns: ['lookup_result', 'lookup_requested'],
   health: ['sensor_health'], // event.kind=metric: the sensor's own state every stats interval (docs/health.md)
+  // Audit records that are not syscalls (docs/audit.md has the record type → action table). The names are the ones
+  // Elastic's auditd integrations give these records, so rules written for those read naturally here.
+  audit: [
+    'authenticated', // USER_AUTH (PAM authentication)
+    'was-authorized', // USER_ACCT (PAM account check)
+    'logged-in', // USER_LOGIN
+    'logged-out', // USER_LOGOUT
+    'started-session', // USER_START
+    'ended-session', // USER_END
+    'acquired-credentials', // CRED_ACQ
+    'disposed-credentials', // CRED_DISP
+    'refreshed-credentials', // CRED_REFR
+    'changed-role', // USER_ROLE_CHANGE
+    'user-error', // USER_ERR
+    'ran-command', // USER_CMD (sudo)
+    'added-user-account', // ADD_USER
+    'deleted-user-account', // DEL_USER
+    'added-group-account', // ADD_GROUP
+    'deleted-group-account', // DEL_GROUP
+    'modified-user-account', // USER_MGMT
+    'modified-group-account', // GRP_MGMT
+    'changed-password', // USER_CHAUTHTOK
+    'changed-group-password', // GRP_CHAUTHTOK
+    'started-service', // SERVICE_START
+    'stopped-service', // SERVICE_STOP
+    'started-audit', // DAEMON_START
+    'stopped-audit', // DAEMON_END
+    'aborted-audit', // DAEMON_ABORT
+    'changed-audit-configuration', // CONFIG_CHANGE, DAEMON_CONFIG
+    'violated-mac-policy', // AVC (SELinux, AppArmor), USER_AVC
+    'crashed-program', // ANOM_ABEND
+    'changed-promiscuous-mode', // ANOM_PROMISCUOUS
+    'failed-login-too-many-times', // ANOM_LOGIN_FAILURES
+    'booted-system', // SYSTEM_BOOT
+    'shutdown-system', // SYSTEM_SHUTDOWN
+    'changed-runlevel', // SYSTEM_RUNLEVEL
+  ],
 } as const satisfies Record<Dataset, readonly string[]>;
 
 export type EventAction = (typeof EVENT_ACTIONS)[Dataset][number];
@@ -95,7 +150,7 @@ export interface EcsEvent {
     type: string[];
     action: EventAction;
     outcome?: 'success' | 'failure' | 'unknown';
-    dataset: `provmon.${Dataset}`;
+    dataset: DatasetName;
     module: 'provmon';
     /** Deterministic id of this document; also its Elasticsearch `_id` (replays are idempotent). */
     id: string;
@@ -115,9 +170,15 @@ export interface EcsEvent {
   };
   /** The sensor that wrote the document (health documents): ECS agent.* */
   agent?: { type: 'provmon'; version: string; name: string; id: string; ephemeral_id?: string };
-  data_stream: { type: 'logs'; dataset: `provmon.${Dataset}`; namespace: string };
+  data_stream: { type: 'logs'; dataset: DatasetName; namespace: string };
   process?: EcsProcess;
-  user?: { id: string; name?: string };
+  user?: {
+    /** absent when only the name is known (an audit record naming an account by acct=) */
+    id?: string;
+    name?: string;
+    /** account management (dataset audit, category iam): the account that was added, changed or deleted */
+    target?: { id?: string; name?: string };
+  };
   group?: { id: string; name?: string };
   file?: { path: string; name?: string; directory?: string; mode?: string; inode?: string; type?: string };
   source?: EcsEndpoint;
@@ -177,6 +238,12 @@ export interface EcsEvent {
       total?: { bytes?: number; packets?: number; source?: { bytes: number; packets: number }; destination?: { bytes: number; packets: number } };
     };
     pcap?: { received: number; dropped: number; interface_dropped: number };
+    /** Flows on a local connection: the process at the responding end (the initiator's is process.*). */
+    responder_process?: EcsProcessRef;
+    /** Flows of `provmon analyze`: how the flow was attributed to process.* (docs/audit.md, correlate.ts). */
+    attribution?: FlowAttribution;
+    /** Documents made from a Linux audit log (`provmon analyze`): the audit record's own identity (docs/audit.md). */
+    audit?: AuditRecordFields;
     /** Health documents (dataset health): see ../../sensor/src/run/health.ts and docs/health.md. */
     health?: SensorHealth;
     [extra: string]: unknown;
@@ -189,8 +256,8 @@ export interface SensorHealth {
   /** seconds the rates below are measured over */
   interval_s: number;
   /** documents per second by dataset over the interval, and since start */
-  events_per_s: Record<Exclude<Dataset, 'health'>, number>;
-  events_total: Record<Exclude<Dataset, 'health'>, number>;
+  events_per_s: Record<CaptureDataset, number>;
+  events_total: Record<CaptureDataset, number>;
   ring: {
     dropped: number;
     dropped_by_class: { critical: number; net: number; high: number; low: number };
@@ -206,4 +273,37 @@ export interface SensorHealth {
   features: Record<string, string>;
   fallbacks: string[];
   capture: { ebpf: boolean; pcap: boolean };
+}
+
+/** provmon.attribution of a flow analysed offline: method, confidence (0..1) and the audit document it rests on. */
+export interface FlowAttribution {
+  method: string;
+  confidence: number;
+  evidence?: { event_id: string; at: string; action: string };
+  /** other processes that matched as well (entity ids) */
+  alternatives?: string[];
+}
+
+/**
+ * provmon.audit: what an audit record says beyond ECS. On syscall documents: serial, syscall, key, auid, session.
+ * On documents of dataset audit (records that are not syscalls) also the record type and the user-space message's
+ * own fields: op, result (res= as written), terminal, PAM grantors, the systemd unit, sudo's command and cwd.
+ */
+export interface AuditRecordFields {
+  serial: number;
+  /** the record type as auditd names it: USER_LOGIN, USER_CMD, ... (dataset audit) */
+  type?: string;
+  syscall?: string;
+  key?: string;
+  /** the login uid (auid=) when set, and its name from an ENRICHED log */
+  auid?: string;
+  auid_name?: string;
+  session?: string;
+  op?: string;
+  result?: string;
+  terminal?: string;
+  grantors?: string[];
+  unit?: string;
+  command?: string;
+  cwd?: string;
 }

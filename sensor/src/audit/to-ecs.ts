@@ -10,7 +10,7 @@
  *   millisecond apart) and event.sequence is the serial.
  * - nothing is read from this machine's /proc: paths are resolved with the event's own CWD record only.
  */
-import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import type { AuditRecordFields, EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { ExecRecord, FileKind, FileRecord, ForkRecord, NetKind, NetRecord, PmRecord, RecordHeader, SetidKind } from '../ebpf/records.ts';
 import { FdTable } from '../model/fd-table.ts';
 import type { HostIdentity } from '../model/host.ts';
@@ -125,7 +125,7 @@ export class AuditConverter {
       return;
     }
     this.stats.syscall_events += 1;
-    const audit: Record<string, unknown> = { serial: event.serial, syscall: name };
+    const audit: AuditRecordFields = { serial: event.serial, syscall: name };
     const key = unquote(d.syscallFields.key);
     if (key !== undefined && key !== '(null)') audit.key = key;
     const auid = d.syscallFields.auid;

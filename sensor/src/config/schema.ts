@@ -104,6 +104,7 @@ export const EsConfigSchema = z
         flow: z.number().int().min(1).default(30).describe('days kept in logs-provmon.flow-*'),
         dns: z.number().int().min(1).default(30).describe('days kept in logs-provmon.dns-*'),
         health: z.number().int().min(1).default(30).describe('days kept in logs-provmon.health-* (the sensor health documents)'),
+        audit: z.number().int().min(1).default(30).describe('days kept in logs-provmon.audit-* (logins, sudo, account changes from analysed audit logs)'),
         flow_rollup: z.number().int().min(1).default(395).describe('days of 1-minute flow rollups kept in provmon-flow-rollup-1m'),
       })
       .prefault({})

@@ -5,7 +5,7 @@ import { PROVMON_VERSION } from '../version.ts';
 import { HealthReporter, type HealthSample } from './health.ts';
 
 const host = { id: '0123456789abcdef0123456789abcdef', name: 'web-1', bootTimeMs: 0 };
-const totals = (n: number): Record<Dataset, number> => ({ process: n, file: 10 * n, network: 2 * n, flow: 0, dns: 0, health: 0 });
+const totals = (n: number): Record<Dataset, number> => ({ process: n, file: 10 * n, network: 2 * n, flow: 0, dns: 0, health: 0, audit: 0 });
 
 function sample(atMs: number, n: number, over: Partial<HealthSample> = {}): HealthSample {
   return {

@@ -4,14 +4,14 @@
  * or silent (no document for a while) without reading its logs.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Dataset, EcsEvent, SensorHealth } from '../../../kibana-plugin/common/ecs.ts';
+import type { CaptureDataset, Dataset, EcsEvent, SensorHealth } from '../../../kibana-plugin/common/ecs.ts';
 import type { FeatureChoice } from '../ebpf/features.ts';
 import type { HostIdentity } from '../model/host.ts';
 import type { CaptureStats as PacketCaptureStats } from '../pcap/libpcap.ts';
 import { PROVMON_VERSION } from '../version.ts';
 import type { SyscallCaptureStats } from './syscall-capture.ts';
 
-type DataDataset = Exclude<Dataset, 'health'>;
+type DataDataset = CaptureDataset;
 const DATA_DATASETS: DataDataset[] = ['process', 'file', 'network', 'flow', 'dns'];
 
 /** One sample of everything the sensor counts, taken by the stats timer. */

@@ -1,4 +1,4 @@
-import type { Dataset, EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { DATASETS, type Dataset, type EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { ResolvedPaths } from '../config/paths.ts';
 import { ensureDir } from '../config/paths.ts';
 import type { Config } from '../config/schema.ts';
@@ -82,7 +82,7 @@ export async function runSensor(options: SensorRunOptions): Promise<SensorSummar
       ? createElasticsearchOutput(config, paths, log)
       : new LocalSink({ dir: paths.eventsDir, rotateBytes: config.local_config.rotate_mb * 1024 * 1024, maxFiles: config.local_config.max_files, log });
   log.info({ output: sink.name }, config.storage_type === 'elasticsearch' ? 'documents go to Elasticsearch (spool on failure)' : 'documents go to the local store');
-  const counts: Record<Dataset, number> = { process: 0, file: 0, network: 0, flow: 0, dns: 0, health: 0 };
+  const counts = Object.fromEntries(DATASETS.map((d) => [d, 0])) as Record<Dataset, number>;
   const write = (doc: EcsEvent) => {
     counts[doc.event.dataset.slice(8) as Dataset] += 1;
     sink.write(doc);

@@ -57,12 +57,13 @@ describe('Elasticsearch assets', () => {
 
   test('each dataset maps what its documents carry', () => {
     const need: Record<string, string[]> = {
-      process: ['process.entity_id', 'process.parent.entity_id', 'user.id', 'provmon.previous_user_id'],
+      process: ['process.entity_id', 'process.parent.entity_id', 'user.id', 'provmon.previous_user_id', 'provmon.audit.auid'],
       file: ['file.path', 'process.entity_id', 'provmon.io.bytes', 'provmon.open.flags', 'provmon.file.source_path'],
       network: ['destination.ip', 'source.port', 'network.transport', 'process.entity_id', 'provmon.io.count', 'network.community_id'],
-      flow: ['network.community_id', 'source.bytes', 'destination.domain', 'provmon.flow.final', 'event.duration'],
+      flow: ['network.community_id', 'source.bytes', 'destination.domain', 'provmon.flow.final', 'event.duration', 'provmon.attribution.confidence', 'provmon.responder_process.entity_id'],
       dns: ['dns.question.name', 'dns.resolved_ip', 'dns.answers.data', 'dns.question.registered_domain'],
       health: ['agent.version', 'provmon.health.ring.dropped_by_class.critical', 'provmon.health.events_per_s.file', 'provmon.health.fallbacks'],
+      audit: ['event.outcome', 'user.name', 'user.target.name', 'source.ip', 'process.executable', 'provmon.audit.type', 'provmon.audit.command'],
     };
     for (const d of DATASETS) {
       const paths = leafPaths(mergeProperties(...DATASET_GROUPS[d].map((g) => FIELD_GROUPS[g])));
@@ -71,7 +72,7 @@ describe('Elasticsearch assets', () => {
   });
 
   test('only core field types, objects are dynamic: false, and no field is mapped twice with different types', () => {
-    expect([...walkTypes(allProperties(), new Set())].sort()).toEqual(['boolean', 'date', 'ip', 'keyword', 'long', 'object', 'text']);
+    expect([...walkTypes(allProperties(), new Set())].sort()).toEqual(['boolean', 'date', 'float', 'ip', 'keyword', 'long', 'object', 'text']);
     const types = new Map<string, string>();
     const record = (props: CoreProperties, prefix: string) => {
       for (const [k, p] of Object.entries(props) as [string, CoreProperty][]) {

@@ -40,14 +40,14 @@ describe('provmon setup against the test node', () => {
 
     const second = provmon('setup', '--es', node.url, '--core-only');
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('done: 0 installed, 0 upgraded, 19 unchanged, 15 skipped');
+    expect(second.stdout).toContain('done: 0 installed, 0 upgraded, 22 unchanged, 17 skipped');
   });
 
   test('the installed templates are what the assets say, with _meta versions', async () => {
     const client = testClient(node);
     const r = await client.indices.getIndexTemplate({ name: 'logs-provmon.*' });
     const byName = new Map(r.index_templates.map((t) => [t.name, t.index_template]));
-    for (const d of ['process', 'file', 'network', 'flow', 'dns']) {
+    for (const d of ['process', 'file', 'network', 'flow', 'dns', 'audit']) {
       const t = byName.get(`logs-provmon.${d}`)!;
       expect(t.index_patterns).toEqual([`logs-provmon.${d}-*`]);
       expect(t.priority).toBe(250);

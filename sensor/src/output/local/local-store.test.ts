@@ -46,7 +46,7 @@ describe('local store', () => {
     expect(JSON.parse(lines[0]!).process.executable).toBe('/usr/bin/curl');
     expect(readFileSync(join(dir, 'pcap-flows.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
     expect(readFileSync(join(dir, 'dns.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
-    expect(store.stats.written).toEqual({ process: 2, file: 2, network: 1, flow: 1, dns: 1, health: 0 });
+    expect(store.stats.written).toEqual({ process: 2, file: 2, network: 1, flow: 1, dns: 1, health: 0, audit: 0 });
     expect(store.stats.indexed).toBe(7);
   });
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Dataset, EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
+import { DATASETS, type Dataset, type EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { ProvmonError } from '../../errors.ts';
 import { releasePidLock, takePidLock } from '../pid-lock.ts';
 import { pushIndexRow } from './event-index.ts';
@@ -11,7 +11,7 @@ import { WriteConditionLog } from './write-condition.ts';
 
 /** The seed's file names: syscall events in one file, flows in another; DNS answers in a third. */
 export const STREAMS = [
-  { id: 0, base: 'forensic-events', datasets: ['process', 'file', 'network'] as Dataset[] },
+  { id: 0, base: 'forensic-events', datasets: ['process', 'file', 'network', 'audit'] as Dataset[] },
   { id: 1, base: 'pcap-flows', datasets: ['flow'] as Dataset[] },
   { id: 2, base: 'dns', datasets: ['dns'] as Dataset[] },
   { id: 3, base: 'sensor-health', datasets: ['health'] as Dataset[] },
@@ -84,7 +84,7 @@ export class LocalStore {
   private readonly conditions: WriteConditionLog[];
   private closed = false;
   private readonly counts = {
-    written: { process: 0, file: 0, network: 0, flow: 0, dns: 0, health: 0 } as Record<Dataset, number>,
+    written: Object.fromEntries(DATASETS.map((d) => [d, 0])) as Record<Dataset, number>,
     bytes: 0,
     rotations: 0,
     dropped: { disk_full: 0, write_error: 0 } as Record<WriteFailureCause, number>,

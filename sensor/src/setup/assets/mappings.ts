@@ -16,6 +16,7 @@ const keyword = { type: 'keyword', ignore_above: 1024 } as const satisfies CoreP
 /** keyword with a `.text` multi-field, ECS's pattern for paths, names and messages. */
 const keywordText = { type: 'keyword', ignore_above: 1024, fields: { text: { type: 'text' } } } as const satisfies CoreProperty;
 const long = { type: 'long' } as const satisfies CoreProperty;
+const float = { type: 'float' } as const satisfies CoreProperty;
 const date = { type: 'date' } as const satisfies CoreProperty;
 const ip = { type: 'ip' } as const satisfies CoreProperty;
 const bool = { type: 'boolean' } as const satisfies CoreProperty;
@@ -83,7 +84,8 @@ export const processFields = {
     tty: obj({ char_device: obj({ major: long, minor: long }) }),
     thread: obj({ id: long }),
   }),
-  user: obj({ id: keyword, name: keyword }),
+  /** user.target: the account an iam event (dataset audit) added, changed or deleted */
+  user: obj({ id: keyword, name: keyword, target: obj({ id: keyword, name: keyword }) }),
   group: obj({ id: keyword, name: keyword }),
   provmon: { type: 'object', dynamic: false, properties: { previous_user_id: keyword } },
 } as const satisfies CoreProperties;
@@ -139,6 +141,15 @@ export const flowFields = {
       }),
       /** live capture counters when the report was made (the sensor-health rule reads `dropped`) */
       pcap: obj({ received: long, dropped: long, interface_dropped: long }),
+      /** the process at the responding end of a local connection (process.* is the initiator's) */
+      responder_process: obj(processRef),
+      /** offline analysis: how process.* was decided (docs/audit.md); confidence is a fraction, hence float */
+      attribution: obj({
+        method: keyword,
+        confidence: float,
+        evidence: obj({ event_id: keyword, at: date, action: keyword }),
+        alternatives: keyword,
+      }),
     },
   },
 } as const satisfies CoreProperties;
@@ -162,6 +173,35 @@ export const dnsFields = {
     response_code: keyword,
     header_flags: keyword,
   }),
+} as const satisfies CoreProperties;
+
+/**
+ * provmon.audit.*: what an audit log record says beyond ECS, on every document `provmon analyze` makes from one
+ * (syscall documents of the process/file/network datasets, and the audit dataset's logins, sudo, account changes).
+ */
+export const auditFields = {
+  provmon: {
+    type: 'object',
+    dynamic: false,
+    properties: {
+      audit: obj({
+        serial: long,
+        type: keyword,
+        syscall: keyword,
+        key: keyword,
+        auid: keyword,
+        auid_name: keyword,
+        session: keyword,
+        op: keyword,
+        result: keyword,
+        terminal: keyword,
+        grantors: keyword,
+        unit: keyword,
+        command: keywordText,
+        cwd: keywordText,
+      }),
+    },
+  },
 } as const satisfies CoreProperties;
 
 const counts = (keys: readonly string[]): CoreProperty => obj(Object.fromEntries(keys.map((k) => [k, long])));
@@ -203,18 +243,20 @@ export const FIELD_GROUPS = {
   flow: flowFields,
   dns: dnsFields,
   health: healthFields,
+  audit: auditFields,
 } as const satisfies Record<string, CoreProperties>;
 
 export type FieldGroup = keyof typeof FIELD_GROUPS;
 
 /** Which field groups each dataset's documents carry (docs/events.md). */
 export const DATASET_GROUPS: Record<Dataset, FieldGroup[]> = {
-  process: ['base', 'process'],
-  file: ['base', 'process', 'file'],
-  network: ['base', 'process', 'endpoints'],
+  process: ['base', 'process', 'audit'],
+  file: ['base', 'process', 'file', 'audit'],
+  network: ['base', 'process', 'endpoints', 'audit'],
   flow: ['base', 'process', 'endpoints', 'flow'],
   dns: ['base', 'endpoints', 'dns'],
   health: ['base', 'health'],
+  audit: ['base', 'process', 'endpoints', 'audit'],
 };
 
 /** Deep merge of mapping properties, the way Elasticsearch merges component templates. */

@@ -25,15 +25,22 @@ export const ECS_ALLOWED_TYPES = {
   file: ['access', 'change', 'creation', 'deletion', 'info'],
   network: ['access', 'allowed', 'connection', 'denied', 'end', 'info', 'protocol', 'start'],
   host: ['access', 'change', 'end', 'info', 'start'],
+  authentication: ['start', 'end', 'info'],
+  session: ['start', 'end', 'info'],
+  iam: ['admin', 'change', 'creation', 'deletion', 'group', 'info', 'user'],
+  configuration: ['access', 'change', 'creation', 'deletion', 'info'],
+  intrusion_detection: ['allowed', 'denied', 'info'],
 } as const;
 
-const CATEGORY: Record<Dataset, keyof typeof ECS_ALLOWED_TYPES> = {
+/** The category every event of a dataset has; null for audit, whose records fall into several (docs/audit.md). */
+const CATEGORY: Record<Dataset, keyof typeof ECS_ALLOWED_TYPES | null> = {
   process: 'process',
   file: 'file',
   network: 'network',
   flow: 'network',
   dns: 'network',
   health: 'host',
+  audit: null,
 };
 
 export const TAG_MISMATCH = 'provmon_ecs_categorization_mismatch';
@@ -54,20 +61,25 @@ const CATEGORIZATION_CHECK = [
 ].join(' ');
 
 function head(dataset: Dataset): Processor[] {
+  const category = CATEGORY[dataset];
   return [
     { set: { tag: 'event_ingested', field: 'event.ingested', copy_from: '_ingest.timestamp', description: 'time the event reached Elasticsearch' } },
     { set: { tag: 'event_kind', field: 'event.kind', value: 'event', override: false } },
     { set: { tag: 'event_module', field: 'event.module', value: 'provmon', override: false } },
     { set: { tag: 'event_dataset', field: 'event.dataset', copy_from: 'data_stream.dataset', override: false, ignore_empty_value: true } },
-    {
-      append: {
-        tag: 'event_category',
-        field: 'event.category',
-        value: [CATEGORY[dataset]],
-        allow_duplicates: false,
-        description: `every ${dataset} event is categorised ${CATEGORY[dataset]}`,
-      },
-    },
+    ...(category === null
+      ? []
+      : [
+          {
+            append: {
+              tag: 'event_category',
+              field: 'event.category',
+              value: [category],
+              allow_duplicates: false,
+              description: `every ${dataset} event is categorised ${category}`,
+            },
+          },
+        ]),
     { set: { tag: 'event_type', field: 'event.type', value: ['info'], override: false } },
     {
       script: {

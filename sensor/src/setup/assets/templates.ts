@@ -34,6 +34,7 @@ const GROUP_DESCRIPTIONS: Record<FieldGroup, string> = {
   flow: 'provmon.flow.* of pcap flow reports',
   dns: 'ECS dns.* of DNS answers seen on the wire',
   health: 'ECS agent.* and provmon.health.* of the sensor health documents',
+  audit: 'provmon.audit.* of documents made from Linux audit logs (provmon analyze): record type, serial, auid, session, PAM and sudo fields',
 };
 
 export function mappingsComponent(group: FieldGroup, profile: Profile): ComponentTemplateBody {

@@ -16,12 +16,13 @@ export type CoreLeafProperty =
   | (Strip<estypes.MappingKeywordProperty> & { type: 'keyword' })
   | (Strip<estypes.MappingTextProperty> & { type: 'text' });
 
-/** The core field types provmon maps: keyword, long, integer, ip, date, boolean, object, text (as multi-field). */
+/** The core field types provmon maps: keyword, long, integer, float, ip, date, boolean, object, text (as multi-field). */
 export type CoreProperty =
   | (Strip<estypes.MappingKeywordProperty> & { type: 'keyword'; fields?: Record<string, CoreLeafProperty> })
   | (Strip<estypes.MappingTextProperty> & { type: 'text'; fields?: Record<string, CoreLeafProperty> })
   | (Strip<estypes.MappingLongNumberProperty> & { type: 'long' })
   | (Strip<estypes.MappingIntegerNumberProperty> & { type: 'integer' })
+  | (Strip<estypes.MappingFloatNumberProperty> & { type: 'float' })
   | (Strip<estypes.MappingIpProperty> & { type: 'ip' })
   | (Strip<estypes.MappingDateProperty> & { type: 'date' })
   | (Strip<estypes.MappingBooleanProperty> & { type: 'boolean' })
