@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { EcsEvent, EcsProcessRef } from '../../../kibana-plugin/common/ecs.ts';
+import { datasetName, datasetOf, type EcsEvent, type EcsProcessRef } from '../../../kibana-plugin/common/ecs.ts';
 import { AuditLogReader, fileChunks, firstRecordTime, looksLikeAuditLog, type AuditInput, type AuditReadStats } from '../audit/reader.ts';
 import { parseRecordLine } from '../audit/record.ts';
 import { ProvmonError } from '../errors.ts';
@@ -149,7 +149,7 @@ export async function analyzeCase(o: AnalyzeOptions): Promise<AnalysisSummary> {
   const correlator = new FlowCorrelator(o.toleranceMs);
   let written = 0;
   const write = (doc: EcsEvent) => {
-    const dataset = doc.event.dataset.slice('provmon.'.length);
+    const dataset = datasetOf(doc.event.dataset) ?? doc.event.dataset;
     documents[dataset] = (documents[dataset] ?? 0) + 1;
     timeline.add(doc);
     o.sink.write(doc);
@@ -246,7 +246,7 @@ class Timeline {
       if (this.perMinute.size >= 100_000) return; // a case over ~70 days: the span is still right, buckets stop growing
       this.perMinute.set(minute, (b = { events: 0, flows: 0 }));
     }
-    if (doc.event.dataset === 'provmon.flow') b.flows += 1;
+    if (doc.event.dataset === datasetName('flow')) b.flows += 1;
     else b.events += 1;
   }
 

@@ -7,16 +7,20 @@ export function formatSummary(s: AnalysisSummary, where: string): string {
   if (s.audit) {
     const a = s.audit.stats;
     const c = a.conversion;
-    const skipped = Object.entries(c.not_syscall)
-      .sort((x, y) => y[1] - x[1])
-      .slice(0, 6)
-      .map(([t, n]) => `${t} ${n}`)
-      .join(', ');
+    const byCount = (counts: Record<string, number>, top: number) =>
+      Object.entries(counts)
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, top)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ');
+    const skipped = byCount(c.not_syscall, 6);
+    const records = byCount(c.audit_records, 8);
     out.push(
       `audit: ${s.audit.files.length} file(s), ${a.lines} lines, ${a.records} records, ${a.group.events} events → ${c.documents} documents` +
-        ` (${c.syscall_events} syscall events; ${c.other_syscalls} other syscalls, ${c.partial_events} partial, ${c.unknown_syscalls} unknown syscall numbers, ${a.not_audit_lines} non-audit lines, ${a.oversized_lines} oversized)`,
+        ` (${c.syscall_events} syscall events, ${Object.values(c.audit_records).reduce((a, b) => a + b, 0)} audit records; ${c.other_syscalls} other syscalls, ${c.partial_events} partial, ${c.unknown_syscalls} unknown syscall numbers, ${a.not_audit_lines} non-audit lines, ${a.oversized_lines} oversized)`,
     );
-    if (skipped) out.push(`  not syscalls (counted, no dataset holds them): ${skipped}`);
+    if (records) out.push(`  logins, sudo, accounts, services… (dataset audit): ${records}`);
+    if (skipped) out.push(`  not syscalls (counted, no document): ${skipped}`);
     for (const example of a.examples.slice(0, 2)) out.push(`  unparsed line: ${JSON.stringify(example)}`);
   }
   if (s.pcap) {

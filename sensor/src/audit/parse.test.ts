@@ -78,15 +78,17 @@ describe('audit events become the sensor documents', () => {
     expect(connect.process!.executable).toBe('/usr/bin/curl');
   });
 
-  test('ENRICHED RHEL lines: the syscall name from the tail, an IPv6 peer on accept, auid kept, USER_LOGIN counted', async () => {
+  test('ENRICHED RHEL lines: the syscall name from the tail, an IPv6 peer on accept, auid kept, USER_LOGIN a login', async () => {
     const { docs, stats } = await parse([rhelEnriched()]);
-    expect(docs).toHaveLength(1);
+    expect(docs.map((d) => d.event.dataset)).toEqual(['provmon.network', 'provmon.audit']);
     const accept = docs[0]!;
     expect(accept.event.action).toBe('connection_accepted');
     expect(accept.source).toEqual({ ip: '::1', port: 40000 });
     expect(accept.process!.name).toBe('python3');
     expect(accept.provmon!.audit).toEqual({ serial: 9001, syscall: 'accept', key: 'pm_net', auid: '1000', session: '3' });
-    expect(stats.conversion.not_syscall).toEqual({ USER_LOGIN: 1 });
+    expect(stats.conversion.audit_records).toEqual({ USER_LOGIN: 1 });
+    expect(stats.conversion.not_syscall).toEqual({});
+    expect(docs[1]!.event.action).toBe('logged-in');
     expect(stats.nodes).toEqual(['web1']);
   });
 

@@ -76,7 +76,12 @@ export function parseFields(text: string, into: Record<string, string> = Object.
     const eq = text.indexOf('=', i);
     const space = text.indexOf(' ', i);
     if (eq < 0 || (space >= 0 && space < eq)) {
-      // a bare word (e.g. a truncated tail): skip it
+      // a bare word (e.g. a truncated tail): skipped, but for SELinux's verdict ("avc:  denied  { read } for …")
+      const end = space < 0 ? n : space;
+      if (into.seresult === undefined && (end - i === 6 || end - i === 7)) {
+        const word = text.slice(i, end);
+        if (word === 'denied' || word === 'granted') into.seresult = word;
+      }
       i = space < 0 ? n : space + 1;
       continue;
     }

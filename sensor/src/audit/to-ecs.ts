@@ -10,17 +10,18 @@
  *   millisecond apart) and event.sequence is the serial.
  * - nothing is read from this machine's /proc: paths are resolved with the event's own CWD record only.
  */
-import type { AuditRecordFields, EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import type { AuditRecordFields, EcsEvent, EcsProcess } from '../../../kibana-plugin/common/ecs.ts';
 import type { ExecRecord, FileKind, FileRecord, ForkRecord, NetKind, NetRecord, PmRecord, RecordHeader, SetidKind } from '../ebpf/records.ts';
 import { FdTable } from '../model/fd-table.ts';
 import type { HostIdentity } from '../model/host.ts';
-import { NS_PER_TICK } from '../model/host.ts';
+import { ecsHost, NS_PER_TICK } from '../model/host.ts';
 import { ProcessTable } from '../model/process-table.ts';
 import { SyscallEventBuilder } from '../model/syscall-events.ts';
 import { argValue, intValue, parseSockaddr, proctitleArgs, unquote, untrusted, type Sockaddr } from './fields.ts';
 import type { AuditEvent } from './group.ts';
 import type { AuditRecord } from './record.ts';
 import { syscallName } from './syscalls.ts';
+import { userEventDocument, type UserEventContext } from './user-events.ts';
 
 const AT_FDCWD = -100;
 /** a dirfd that is not AT_FDCWD and no open fd: the builder then leaves a relative path as it is */
@@ -45,7 +46,9 @@ export interface AuditConversionStats {
   unknown_syscalls: number;
   /** clone of a thread: not a process (the sensor does not report threads either) */
   threads: number;
-  /** events that are not syscalls (USER_LOGIN, SERVICE_START, AVC…), by type: counted, no dataset holds them */
+  /** records that are not syscalls and became documents of dataset audit (logins, sudo, account changes…), by type */
+  audit_records: Record<string, number>;
+  /** events that are not syscalls and of a type with no document (USER_TTY, NETFILTER_CFG…), by type: counted */
   not_syscall: Record<string, number>;
 }
 
@@ -78,6 +81,7 @@ export class AuditConverter {
     other_syscalls: 0,
     unknown_syscalls: 0,
     threads: 0,
+    audit_records: {},
     not_syscall: {},
   };
   readonly processes: ProcessTable;
@@ -86,6 +90,7 @@ export class AuditConverter {
   /** children of clone3/clone calls not yet seen: their start time and parent (bounded) */
   private readonly births = new Map<number, { atMs: number; ppid: number }>();
   private readonly idPrefix: string;
+  private readonly userEvents: UserEventContext;
 
   constructor(private readonly o: AuditConverterOptions) {
     // Start ticks count from the epoch: with boot time 0 the table's start times are wall-clock times.
@@ -102,12 +107,29 @@ export class AuditConverter {
       liveProcesses: false,
     });
     this.idPrefix = o.host.id.slice(0, 8);
+    this.userEvents = {
+      host: ecsHost(host),
+      namespace: o.namespace,
+      idPrefix: this.idPrefix,
+      process: (pid, atMs, exe, comm) => this.processRef(pid, atMs, exe, comm),
+    };
   }
 
   /** The documents of one event, in order. */
   convert(event: AuditEvent, emit: (doc: EcsEvent) => void): void {
+    // records of their own meaning (a login, an AVC that rides along a SYSCALL): one audit document each
+    let userRecords = 0;
+    for (const [index, record] of event.records.entries()) {
+      const doc = userEventDocument(record, index, this.userEvents);
+      if (!doc) continue;
+      userRecords += 1;
+      this.stats.audit_records[record.type] = (this.stats.audit_records[record.type] ?? 0) + 1;
+      this.stats.documents += 1;
+      emit(doc);
+    }
     const syscall = event.records.find((r) => r.type === 'SYSCALL');
     if (!syscall) {
+      if (userRecords > 0) return;
       const first = event.records[0]?.type ?? 'EMPTY';
       if (/^(PATH|CWD|EXECVE|SOCKADDR|PROCTITLE)$/.test(first)) this.stats.partial_events += 1;
       else this.stats.not_syscall[first] = (this.stats.not_syscall[first] ?? 0) + 1;
@@ -253,6 +275,23 @@ export class AuditConverter {
     if (!info.executable) info.executable = undefined;
     info.parentEntityId = parentId;
     return info.startTicks;
+  }
+
+  /** process.* of a user-space record's writer (sshd, sudo, systemd): the same identity its syscall documents get. */
+  private processRef(pid: number, atMs: number, exe: string | undefined, comm: string | undefined): EcsProcess {
+    this.startOf(pid, 0, atMs, comm ?? '', exe, undefined, {});
+    const info = this.processes.get(pid)!;
+    const name = info.name || comm || (exe ? exe.slice(exe.lastIndexOf('/') + 1) : undefined);
+    const executable = info.executable ?? exe;
+    return {
+      pid,
+      entity_id: info.entityId,
+      ...(name ? { name } : {}),
+      ...(executable ? { executable } : {}),
+      ...(info.args.length ? { args: info.args, args_count: info.args.length, command_line: info.args.join(' ') } : {}),
+      start: info.start,
+      ...(info.parentEntityId ? { parent: { pid: info.ppid, entity_id: info.parentEntityId } } : {}),
+    };
   }
 
   private ensureParent(ppid: number, atMs: number): string | undefined {
