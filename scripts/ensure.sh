@@ -15,7 +15,7 @@ die() { printf 'provmon ensure: error: %s\n' "$*" >&2; exit 1; }
 
 run_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev libpcap-dev bpftool iproute2)
 package_pkgs=(help2man lintian systemd)
-test_pkgs=("${package_pkgs[@]}" strace tshark auditd openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
+test_pkgs=("${package_pkgs[@]}" strace tshark auditd sudo openjdk-17-jdk-headless maven unzip procps util-linux dnsmasq-base dnsutils iputils-ping curl gcc libc6-dev python3 chromium fonts-dejavu-core)
 es_pkgs=(openjdk-17-jdk-headless maven unzip util-linux)
 
 case "$mode" in

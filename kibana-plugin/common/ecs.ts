@@ -179,7 +179,8 @@ export interface EcsEvent {
     /** account management (dataset audit, category iam): the account that was added, changed or deleted */
     target?: { id?: string; name?: string };
   };
-  group?: { id: string; name?: string };
+  /** on account management of a group (dataset audit, iam): the group added, changed or deleted, as user.target */
+  group?: { id?: string; name?: string };
   file?: { path: string; name?: string; directory?: string; mode?: string; inode?: string; type?: string };
   source?: EcsEndpoint;
   destination?: EcsEndpoint;

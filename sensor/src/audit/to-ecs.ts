@@ -119,15 +119,15 @@ export class AuditConverter {
   convert(event: AuditEvent, emit: (doc: EcsEvent) => void): void {
     // records of their own meaning (a login, an AVC that rides along a SYSCALL): one audit document each
     let userRecords = 0;
+    const syscall = event.records.find((r) => r.type === 'SYSCALL');
     for (const [index, record] of event.records.entries()) {
-      const doc = userEventDocument(record, index, this.userEvents);
+      const doc = userEventDocument(record, index, this.userEvents, syscall);
       if (!doc) continue;
       userRecords += 1;
       this.stats.audit_records[record.type] = (this.stats.audit_records[record.type] ?? 0) + 1;
       this.stats.documents += 1;
       emit(doc);
     }
-    const syscall = event.records.find((r) => r.type === 'SYSCALL');
     if (!syscall) {
       if (userRecords > 0) return;
       const first = event.records[0]?.type ?? 'EMPTY';

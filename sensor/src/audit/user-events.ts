@@ -5,8 +5,8 @@
  * table). The record's own identity and the message's fields ECS has no place for go to provmon.audit.
  *
  * Whose account a record is about (ECS user.*): the account it names (acct=, else id=), else the process's uid=.
- * Account management (category iam) names the changed account in user.target.* and the actor, the login user
- * (auid=) or else uid=, in user.*. ENRICHED logs give the names (ID="alice", UID="root", AUID="alice").
+ * Account management (category iam) names the changed account in user.target.* (group.* for a group) and the
+ * actor, the login user (auid=) or else uid=, in user.*. ENRICHED logs give the names (ID="alice", UID="root", AUID="alice").
  */
 import { isIP } from 'node:net';
 import { datasetName, EVENT_ACTIONS, type AuditRecordFields, type EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
@@ -19,11 +19,11 @@ interface RecordKind {
   action: AuditAction;
   category: string[];
   type: string[];
-  /** account management: the named account is the target, the actor is the login user */
-  iam?: true;
+  /** account management: the named account (user.target, or group for a group) is changed, the actor is the login user */
+  iam?: 'user' | 'group';
 }
 
-const kind = (action: AuditAction, category: string[], type: string[], iam?: true): RecordKind => ({ action, category, type, ...(iam ? { iam } : {}) });
+const kind = (action: AuditAction, category: string[], type: string[], iam?: 'user' | 'group'): RecordKind => ({ action, category, type, ...(iam ? { iam } : {}) });
 const AUTH = ['authentication'];
 const SESSION = ['session'];
 const LOGIN = ['authentication', 'session'];
@@ -48,14 +48,14 @@ export const RECORD_KINDS: Readonly<Record<string, RecordKind>> = {
   ANOM_LOGIN_FAILURES: kind('failed-login-too-many-times', AUTH, ['info']),
   USER_ROLE_CHANGE: kind('changed-role', IAM, ['user', 'change']),
   USER_CMD: kind('ran-command', PROCESS, ['start']),
-  ADD_USER: kind('added-user-account', IAM, ['user', 'creation'], true),
-  DEL_USER: kind('deleted-user-account', IAM, ['user', 'deletion'], true),
-  ADD_GROUP: kind('added-group-account', IAM, ['group', 'creation'], true),
-  DEL_GROUP: kind('deleted-group-account', IAM, ['group', 'deletion'], true),
-  USER_MGMT: kind('modified-user-account', IAM, ['user', 'change'], true),
-  GRP_MGMT: kind('modified-group-account', IAM, ['group', 'change'], true),
-  USER_CHAUTHTOK: kind('changed-password', IAM, ['user', 'change'], true),
-  GRP_CHAUTHTOK: kind('changed-group-password', IAM, ['group', 'change'], true),
+  ADD_USER: kind('added-user-account', IAM, ['user', 'creation'], 'user'),
+  DEL_USER: kind('deleted-user-account', IAM, ['user', 'deletion'], 'user'),
+  ADD_GROUP: kind('added-group-account', IAM, ['group', 'creation'], 'group'),
+  DEL_GROUP: kind('deleted-group-account', IAM, ['group', 'deletion'], 'group'),
+  USER_MGMT: kind('modified-user-account', IAM, ['user', 'change'], 'user'),
+  GRP_MGMT: kind('modified-group-account', IAM, ['group', 'change'], 'group'),
+  USER_CHAUTHTOK: kind('changed-password', IAM, ['user', 'change'], 'user'),
+  GRP_CHAUTHTOK: kind('changed-group-password', IAM, ['group', 'change'], 'group'),
   SERVICE_START: kind('started-service', PROCESS, ['start']),
   SERVICE_STOP: kind('stopped-service', PROCESS, ['end']),
   DAEMON_START: kind('started-audit', PROCESS, ['start']),
@@ -83,12 +83,25 @@ export interface UserEventContext {
   process(pid: number, atMs: number, exe: string | undefined, comm: string | undefined): EcsEvent['process'];
 }
 
-/** The document of one record, or undefined when its type has none. `index` tells records of one event apart. */
-export function userEventDocument(record: AuditRecord, index: number, ctx: UserEventContext): EcsEvent | undefined {
+/** What a kernel record (CONFIG_CHANGE, AVC) may take from the SYSCALL record of its event when it lacks it. */
+const FROM_SYSCALL = ['pid', 'exe', 'comm', 'uid'] as const;
+
+/**
+ * The document of one record, or undefined when its type has none. `index` tells records of one event apart;
+ * `syscall` is the event's SYSCALL record, if any (the process that changed the audit rules, or hit the AVC).
+ */
+export function userEventDocument(record: AuditRecord, index: number, ctx: UserEventContext, syscall?: AuditRecord): EcsEvent | undefined {
   const k = RECORD_KINDS[record.type];
   if (!k) return undefined;
-  const f = record.fields;
-  const e = record.enriched ?? {};
+  let f = record.fields;
+  let e = record.enriched ?? {};
+  if (syscall) {
+    const missing = FROM_SYSCALL.filter((key) => f[key] === undefined && syscall.fields[key] !== undefined);
+    if (missing.length) {
+      f = { ...f, ...Object.fromEntries(missing.map((key) => [key, syscall.fields[key]!])) };
+      if (missing.includes('uid') && syscall.enriched?.UID !== undefined) e = { ...e, UID: syscall.enriched.UID };
+    }
+  }
   const verdict = macVerdict(record.type, f);
   const outcome = verdict?.outcome ?? outcomeOf(f.res ?? f.success);
   const dataset = datasetName('audit');
@@ -117,14 +130,17 @@ export function userEventDocument(record: AuditRecord, index: number, ctx: UserE
   const own = account(unsetToUndefined(f.uid), undefined, e.UID);
   if (k.iam) {
     const actor = unsetToUndefined(f.auid) === undefined ? own : account(f.auid, undefined, e.AUID);
-    if (actor || named) doc.user = { ...actor, ...(named ? { target: named } : {}) };
+    if (k.iam === 'group') {
+      if (actor) doc.user = actor;
+      if (named) doc.group = named;
+    } else if (actor || named) doc.user = { ...actor, ...(named ? { target: named } : {}) };
   } else {
     const user = named ?? own;
     if (user) doc.user = user;
   }
   const source = sourceOf(unquote(f.addr), unquote(f.hostname));
   if (source) doc.source = source;
-  doc.provmon = { audit: auditFields(record) };
+  doc.provmon = { audit: auditFields(record, f) };
   return doc;
 }
 
@@ -179,8 +195,7 @@ function sourceOf(addr: string | undefined, hostname: string | undefined): EcsEv
   return { ...(ip !== undefined ? { ip, address: ip } : {}), ...(domain !== undefined ? { domain } : {}) };
 }
 
-function auditFields(record: AuditRecord): AuditRecordFields {
-  const f = record.fields;
+function auditFields(record: AuditRecord, f: Record<string, string>): AuditRecordFields {
   const out: AuditRecordFields = { serial: record.serial, type: record.type };
   const auid = unsetToUndefined(f.auid);
   if (auid !== undefined) {

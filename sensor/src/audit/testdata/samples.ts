@@ -84,3 +84,74 @@ export function splitExecve(): string[] {
     `type=EOE msg=audit(${T}.700:300): `,
   ];
 }
+
+const U = '1764910000';
+const GS = '\x1d';
+
+/**
+ * Debian 12 (auditd 3.0, log_format ENRICHED by default): sudo (USER_ACCT, USER_CMD with the command hex-encoded
+ * because it holds spaces, session records), a failed su, useradd and passwd, and systemd starting a unit.
+ */
+export function debianUserRecords(): string[] {
+  return [
+    `type=USER_ACCT msg=audit(${U}.100:801): pid=5001 uid=1000 auid=1000 ses=7 subj=unconfined msg='op=PAM:accounting grantors=pam_permit acct="alice" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/1 res=success'${GS}UID="alice" AUID="alice"`,
+    `type=USER_CMD msg=audit(${U}.100:802): pid=5001 uid=1000 auid=1000 ses=7 subj=unconfined msg='cwd="/home/alice" cmd=${hex('systemctl restart nginx')} exe="/usr/bin/sudo" terminal=pts/1 res=success'${GS}UID="alice" AUID="alice"`,
+    `type=CRED_REFR msg=audit(${U}.104:803): pid=5001 uid=1000 auid=1000 ses=7 subj=unconfined msg='op=PAM:setcred grantors=pam_permit,pam_cap acct="root" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/1 res=success'${GS}UID="alice" AUID="alice"`,
+    `type=USER_START msg=audit(${U}.104:804): pid=5001 uid=1000 auid=1000 ses=7 subj=unconfined msg='op=PAM:session_open grantors=pam_limits,pam_permit,pam_unix acct="root" exe="/usr/bin/sudo" hostname=? addr=? terminal=/dev/pts/1 res=success'${GS}UID="alice" AUID="alice"`,
+    `type=USER_AUTH msg=audit(${U}.200:805): pid=5010 uid=1001 auid=1001 ses=8 subj=unconfined msg='op=PAM:authentication grantors=? acct="root" exe="/usr/bin/su" hostname=devbox addr=? terminal=/dev/pts/2 res=failed'${GS}UID="bob" AUID="bob"`,
+    `type=ADD_USER msg=audit(${U}.300:806): pid=5020 uid=0 auid=1000 ses=7 subj=unconfined msg='op=add-user acct="mallory" exe="/usr/sbin/useradd" hostname=devbox addr=? terminal=pts/1 res=success'${GS}UID="root" AUID="alice"`,
+    `type=USER_CHAUTHTOK msg=audit(${U}.310:807): pid=5021 uid=0 auid=1000 ses=7 subj=unconfined msg='op=PAM:chauthtok grantors=pam_permit,pam_unix acct="mallory" exe="/usr/bin/passwd" hostname=devbox addr=? terminal=pts/1 res=success'${GS}UID="root" AUID="alice"`,
+    `type=SERVICE_START msg=audit(${U}.400:808): pid=1 uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='unit=nginx comm="systemd" exe="/usr/lib/systemd/systemd" hostname=? addr=? terminal=? res=success'${GS}UID="root" AUID="unset"`,
+  ];
+}
+
+/**
+ * Ubuntu 22.04 (log_format RAW): sshd refusing a password for an unknown account, then a key login with its
+ * session, and an AppArmor denial (AVC with apparmor="DENIED").
+ */
+export function ubuntuUserRecords(): string[] {
+  return [
+    `type=USER_AUTH msg=audit(${U}.500:901): pid=6100 uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=PAM:authentication grantors=? acct="admin" exe="/usr/sbin/sshd" hostname=203.0.113.50 addr=203.0.113.50 terminal=ssh res=failed'`,
+    `type=USER_LOGIN msg=audit(${U}.510:902): pid=6100 uid=0 auid=4294967295 ses=4294967295 subj=unconfined msg='op=login acct="admin" exe="/usr/sbin/sshd" hostname=? addr=203.0.113.50 terminal=sshd res=failed'`,
+    `type=USER_LOGIN msg=audit(${U}.600:903): pid=6200 uid=0 auid=1000 ses=12 subj=unconfined msg='op=login id=1000 exe="/usr/sbin/sshd" hostname=client.example.net addr=198.51.100.7 terminal=/dev/pts/3 res=success'`,
+    `type=USER_START msg=audit(${U}.600:904): pid=6200 uid=0 auid=1000 ses=12 subj=unconfined msg='op=PAM:session_open grantors=pam_selinux,pam_loginuid,pam_keyinit,pam_permit,pam_umask,pam_unix,pam_systemd,pam_mail,pam_limits,pam_env,pam_env,pam_selinux acct="ubuntu" exe="/usr/sbin/sshd" hostname=198.51.100.7 addr=198.51.100.7 terminal=ssh res=success'`,
+    `type=AVC msg=audit(${U}.700:905): apparmor="DENIED" operation="open" profile="/usr/sbin/cupsd" name="/etc/shadow" pid=6300 comm="cupsd" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`,
+  ];
+}
+
+/**
+ * RHEL 7 (RAW, objtype-era kernel): an sshd login, an SELinux denial riding along its SYSCALL record (the process
+ * comes from there), a crash (ANOM_ABEND) and the audit daemon's own start.
+ */
+export function rhel7UserRecords(): string[] {
+  return [
+    `type=USER_LOGIN msg=audit(${U}.800:1001): pid=7100 uid=0 auid=1000 ses=5 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 msg='op=login id=1000 exe="/usr/sbin/sshd" hostname=10.0.0.9 addr=10.0.0.9 terminal=ssh res=success'`,
+    `type=AVC msg=audit(${U}.900:1002): avc:  denied  { read } for  pid=7200 comm="httpd" name="passwd" dev="dm-0" ino=33 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:passwd_file_t:s0 tclass=file`,
+    `type=SYSCALL msg=audit(${U}.900:1002): arch=c000003e syscall=2 success=no exit=-13 a0=7f a1=0 a2=1b6 a3=0 items=0 ppid=7000 pid=7200 auid=4294967295 uid=48 gid=48 euid=48 suid=48 fsuid=48 egid=48 sgid=48 fsgid=48 tty=(none) ses=4294967295 comm="httpd" exe="/usr/sbin/httpd" subj=system_u:system_r:httpd_t:s0 key=(null)`,
+    `type=ANOM_ABEND msg=audit(${U}.950:1003): auid=1000 uid=1000 gid=1000 ses=5 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 pid=7300 comm="a.out" exe="/home/alice/a.out" sig=11 res=1`,
+    `type=DAEMON_START msg=audit(${U}.990:4021): op=start ver=2.8.5 format=raw kernel=3.10.0-1160.el7.x86_64 auid=4294967295 pid=650 uid=0 ses=4294967295 subj=system_u:system_r:auditd_t:s0 res=success`,
+  ];
+}
+
+/**
+ * RHEL 8/9 (name_format=hostname, log_format ENRICHED): sudo run by alice whose auid survives, a group added,
+ * a rule added with auditctl (CONFIG_CHANGE with its SYSCALL), and a logout.
+ */
+export function rhel9UserRecords(): string[] {
+  return [
+    `node=db1 type=USER_CMD msg=audit(${U}.100:2001): pid=8100 uid=1000 auid=1000 ses=3 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 msg='cwd="/root" cmd=${hex('cat /etc/shadow')} exe="/usr/bin/sudo" terminal=pts/0 res=success'${GS}UID="alice" AUID="alice"`,
+    `node=db1 type=ADD_GROUP msg=audit(${U}.200:2002): pid=8200 uid=0 auid=1000 ses=3 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 msg='op=add-group acct="backup" exe="/usr/sbin/groupadd" hostname=db1 addr=? terminal=pts/0 res=success'${GS}UID="root" AUID="alice"`,
+    `node=db1 type=CONFIG_CHANGE msg=audit(${U}.300:2003): auid=1000 ses=3 subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 op=add_rule key="watch_shadow" list=4 res=1${GS}AUID="alice"`,
+    `node=db1 type=SYSCALL msg=audit(${U}.300:2003): arch=c000003e syscall=44 success=yes exit=1076 a0=4 a1=7ffc a2=434 a3=0 items=1 ppid=8250 pid=8300 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="auditctl" exe="/usr/sbin/auditctl" subj=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023 key=(null)${GS}ARCH=x86_64 SYSCALL=sendto AUID="alice" UID="root" GID="root" EUID="root" SUID="root" FSUID="root" EGID="root" SGID="root" FSGID="root"`,
+    `node=db1 type=SOCKADDR msg=audit(${U}.300:2003): saddr=100000000000000000000000${GS}SADDR={ saddr_fam=netlink nlnk-fam=16 nlnk-pid=0 }`,
+    `node=db1 type=PROCTITLE msg=audit(${U}.300:2003): proctitle=${hex('auditctl\0-w\0/etc/shadow\0-k\0watch_shadow')}`,
+    `node=db1 type=USER_LOGOUT msg=audit(${U}.400:2004): pid=8050 uid=0 auid=1000 ses=3 subj=system_u:system_r:local_login_t:s0-s0:c0.c1023 msg='op=logout id=1000 exe="/usr/bin/login" hostname=db1 addr=? terminal=tty1 res=success'${GS}UID="root" AUID="alice" ID="alice"`,
+  ];
+}
+
+/** A user-space record in the kernel log (no auditd running): numeric type 1112 (USER_LOGIN). */
+export function syslogUserRecord(): string[] {
+  return [
+    `Dec  5 04:46:40 host kernel: [ 2234.5] audit: type=1112 audit(${U}.500:3001): pid=9100 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=${hex('bad user')} exe="/usr/sbin/sshd" hostname=? addr=192.0.2.66 terminal=ssh res=failed'`,
+  ];
+}
