@@ -14,7 +14,7 @@ export function formatSummary(s: AnalysisSummary, where: string): string {
         .map(([t, n]) => `${t} ${n}`)
         .join(', ');
     const skipped = byCount(c.not_syscall, 6);
-    const records = byCount(c.audit_records, 8);
+    const records = byCount(c.audit_records, 12);
     out.push(
       `audit: ${s.audit.files.length} file(s), ${a.lines} lines, ${a.records} records, ${a.group.events} events → ${c.documents} documents` +
         ` (${c.syscall_events} syscall events, ${Object.values(c.audit_records).reduce((a, b) => a + b, 0)} audit records; ${c.other_syscalls} other syscalls, ${c.partial_events} partial, ${c.unknown_syscalls} unknown syscall numbers, ${a.not_audit_lines} non-audit lines, ${a.oversized_lines} oversized)`,
