@@ -193,11 +193,16 @@ export interface EcsEvent {
     community_id?: string;
     iana_number?: string;
     protocol?: string;
+    /** the 802.1Q tag of a flow's packets */
+    vlan?: { id: string };
   };
+  /** flows and DNS: every address and name the document mentions (ECS related.*) */
+  related?: { ip?: string[]; hosts?: string[] };
   dns?: {
     type: 'query' | 'answer';
     /** the DNS message id as text: ECS types it keyword */
     id?: string;
+    op_code?: string;
     question?: { name: string; type?: string; class?: string; registered_domain?: string };
     answers?: { name: string; type: string; class?: string; ttl?: number; data: string }[];
     resolved_ip?: string[];
@@ -215,6 +220,10 @@ export interface EcsEvent {
     file?: { source_path?: string };
     previous_user_id?: string;
     fd?: number;
+    /** exec: the file executed when it is not process.executable (a script), or the arguments of a failed exec */
+    exec?: { filename?: string; args?: string[] };
+    /** a DNS query that got no answer before the capture (or the flow) ended */
+    dns?: { unanswered?: boolean };
     /** fields holding a name that was not valid UTF-8, escaped reversibly (docs/events.md, escaped-names.ts) */
     escaped_fields?: string[];
     cgroup_id?: string;
@@ -235,6 +244,8 @@ export interface EcsEvent {
       id?: string;
       sequence?: number;
       end_reason?: string;
+      /** ICMP flows: type and code of the first packet */
+      icmp?: { type: number; code: number };
       /** running totals: both directions, and each (docs/pcap.md) */
       total?: { bytes?: number; packets?: number; source?: { bytes: number; packets: number }; destination?: { bytes: number; packets: number } };
     };

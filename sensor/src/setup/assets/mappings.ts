@@ -87,7 +87,7 @@ export const processFields = {
   /** user.target: the account an iam event (dataset audit) added, changed or deleted */
   user: obj({ id: keyword, name: keyword, target: obj({ id: keyword, name: keyword }) }),
   group: obj({ id: keyword, name: keyword }),
-  provmon: { type: 'object', dynamic: false, properties: { previous_user_id: keyword } },
+  provmon: { type: 'object', dynamic: false, properties: { previous_user_id: keyword, exec: obj({ filename: keywordText, args: keyword }) } },
 } as const satisfies CoreProperties;
 
 /** provmon.io: read/write/send/receive aggregated per fd. */
@@ -118,7 +118,9 @@ export const endpointFields = {
     community_id: keyword,
     iana_number: keyword,
     protocol: keyword,
+    vlan: obj({ id: keyword }),
   }),
+  related: obj({ ip, hosts: keyword }),
   provmon: { type: 'object', dynamic: false, properties: { ...ioFields } },
 } as const satisfies CoreProperties;
 
@@ -137,6 +139,7 @@ export const flowFields = {
         id: keyword,
         sequence: long,
         end_reason: keyword,
+        icmp: obj({ type: long, code: long }),
         total: obj({ bytes: long, packets: long, source: obj({ bytes: long, packets: long }), destination: obj({ bytes: long, packets: long }) }),
       }),
       /** live capture counters when the report was made (the sensor-health rule reads `dropped`) */
@@ -172,7 +175,9 @@ export const dnsFields = {
     resolved_ip: ip,
     response_code: keyword,
     header_flags: keyword,
+    op_code: keyword,
   }),
+  provmon: { type: 'object', dynamic: false, properties: { dns: obj({ unanswered: bool }) } },
 } as const satisfies CoreProperties;
 
 /**
