@@ -36,6 +36,7 @@ export function registerAnalyze(program: Command): void {
       'after',
       '\nEvery flow document says how it was attributed (provmon.attribution.method and .confidence); unattributed flows are listed.\n' +
         'The audit ruleset decides what can be attributed: docs/audit.md gives one (execve, connect, accept, bind, sendto).\n' +
+        'Records that are not syscalls (logins, PAM, sudo, account changes, services, AVCs) become documents of dataset audit (logs-provmon.audit-<namespace>).\n' +
         'Exit codes: 0 case written; 1 runtime error (unreachable Elasticsearch, unreadable file); 2 bad usage or an input that is not what its flag says.\n' +
         'Examples:\n' +
         '  provmon analyze --pcap host.pcap --audit-log /var/log/audit/audit.log.1 --audit-log /var/log/audit/audit.log --events-dir ./case1\n' +
