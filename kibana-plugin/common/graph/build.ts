@@ -230,8 +230,11 @@ export class StepStore {
             const access = openAccess(ev.provmon?.open?.flags);
             // The aggregated read/write arrives at close (or flush), possibly after the process already used the
             // data. The open is the earliest moment the flow can start, so it is a dependency of its own.
-            if (access.read) step('read', file, proc, 'st', { opened: true }, '#r');
-            if (access.write) step('write', proc, file, 'st', { opened: true }, '#w');
+            // Opens the kernel folded (provmon.count > 1) span event.start..event.end: the last of them may come
+            // after a write the first preceded, so forward tracking must see the whole span.
+            const folded = (ev.provmon?.count ?? 1) > 1;
+            if (access.read) step('read', file, proc, 'st', { opened: true }, '#r', folded);
+            if (access.write) step('write', proc, file, 'st', { opened: true }, '#w', folded);
             return;
           }
           case 'creation':

@@ -205,10 +205,12 @@ export class Loader {
     const { window, ioFlushMs } = this.opts;
     const from = window.from ?? -Infinity;
     const to = window.to ?? Infinity;
+    // Backward: an aggregated read/write is stamped with its last call, up to a flush interval after it began.
+    // Forward from a file: a folded open is stamped with its first open and lasts up to a flush interval longer.
     const needs = walker.pending().map(({ node, bound }) =>
       walker.direction === 'backward'
         ? { node, lo: from, hi: Math.min(to, bound.t + ioFlushMs) }
-        : { node, lo: Math.max(from, bound.t), hi: to },
+        : { node, lo: Math.max(from, node.startsWith('file:') ? bound.t - ioFlushMs : bound.t), hi: to },
     );
     await this.ensure(needs, walker.direction === 'backward' ? 'modify' : 'use');
     await this.findOtherEnds();

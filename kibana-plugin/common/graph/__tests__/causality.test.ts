@@ -101,6 +101,33 @@ describe('forward tracking respects time', () => {
     expect(nodeLabels(g)).toContain('reader[103]');
     expect(nodeLabels(g)).not.toContain('early-reader[101]');
   });
+
+  test('opens folded by the kernel (provmon.count > 1) last until their last open: a write inside that span reaches the reader', async () => {
+    const f = new EventFactory();
+    const shell = f.running(100, '/usr/bin/bash');
+    const poller = f.spawn(shell, 101, '/usr/bin/poller');
+    const folded = f.open(poller, '/data/f');
+    const once = f.spawn(shell, 102, '/usr/bin/once');
+    f.open(once, '/data/f');
+    f.wait(1000);
+    const writer = f.spawn(shell, 103, '/usr/bin/writer');
+    const write = f.write(writer, '/data/f', 99);
+    f.wait(1000);
+    // the poller's fold: its first open before the write, its last one after it (as the sensor writes a fold)
+    folded.event.start = folded['@timestamp'];
+    folded.event.end = f.time;
+    folded.provmon = { ...folded.provmon, count: 40 };
+    const g = await graphFromEvents(f.events, { poi: `event:${write.event.id}`, direction: 'forward', reduce: false });
+    expect(nodeLabels(g)).toContain('poller[101]');
+    // a single open before the write is not an effect of it
+    expect(nodeLabels(g)).not.toContain('once[102]');
+    // backward, the same span: the fold's later opens may have read what was written, the single open did not
+    const back = await graphFromEvents(f.events, { poi: `event:${folded.event.id}`, direction: 'backward', reduce: false });
+    expect(nodeLabels(back)).toContain('writer[103]');
+    const onceOpen = f.events.find((e) => e.process?.pid === 102 && e.event.action === 'open')!;
+    const backOnce = await graphFromEvents(f.events, { poi: `event:${onceOpen.event.id}`, direction: 'backward', reduce: false });
+    expect(nodeLabels(backOnce)).not.toContain('writer[103]');
+  });
 });
 
 describe('identity', () => {
