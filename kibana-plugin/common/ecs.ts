@@ -220,6 +220,15 @@ export interface EcsEvent {
     file?: { source_path?: string };
     previous_user_id?: string;
     fd?: number;
+    /** why an aggregated read/write was reported: close, exit, interval (flush), fold */
+    io_reason?: string;
+    /** end: the signal that ended the process (0: none) and whether it dumped core */
+    exit_signal?: number;
+    core_dumped?: boolean;
+    /** fork: the syscall that made the process (clone, clone3, fork, vfork) */
+    fork_via?: string;
+    /** uid_change/gid_change: the setid syscall and the ids it was given */
+    setid?: { syscall: string; ids: number[] };
     /** exec: the file executed when it is not process.executable (a script), or the arguments of a failed exec */
     exec?: { filename?: string; args?: string[] };
     /** a DNS query that got no answer before the capture (or the flow) ended */

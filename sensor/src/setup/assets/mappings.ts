@@ -87,11 +87,22 @@ export const processFields = {
   /** user.target: the account an iam event (dataset audit) added, changed or deleted */
   user: obj({ id: keyword, name: keyword, target: obj({ id: keyword, name: keyword }) }),
   group: obj({ id: keyword, name: keyword }),
-  provmon: { type: 'object', dynamic: false, properties: { previous_user_id: keyword, exec: obj({ filename: keywordText, args: keyword }) } },
+  provmon: {
+    type: 'object',
+    dynamic: false,
+    properties: {
+      previous_user_id: keyword,
+      exec: obj({ filename: keywordText, args: keyword }),
+      exit_signal: long,
+      core_dumped: bool,
+      fork_via: keyword,
+      setid: obj({ syscall: keyword, ids: long }),
+    },
+  },
 } as const satisfies CoreProperties;
 
 /** provmon.io: read/write/send/receive aggregated per fd. */
-const ioFields = { io: obj({ count: long, bytes: long }) } as const satisfies CoreProperties;
+const ioFields = { io: obj({ count: long, bytes: long }), io_reason: keyword } as const satisfies CoreProperties;
 
 /** file.* (file dataset). */
 export const fileFields = {
