@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import { testClient, testNode, type EsNode } from '../../../test/support/es.ts';
-import { hex, saddr4 } from '../audit/testdata/samples.ts';
+import { curlConnect } from '../audit/testdata/samples.ts';
 
 setDefaultTimeout(180_000);
 
@@ -18,14 +18,8 @@ const NS = `case${process.pid}${Date.now().toString(36)}`;
 const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PROVMON_'))), PROVMON_CONFIG: '' };
 const dir = mkdtempSync(join(tmpdir(), 'provmon-analyze-es-'));
 const pcap = resolve(import.meta.dir, '../pcap/testdata/lo.pcapng');
-const T = '1795520759';
 // curl (pid 4242) runs and connects to the HTTP server that lo.pcapng's flows 52240/52242 → 127.0.80.1:8080 reach
-const audit = [
-  `type=SYSCALL msg=audit(${T}.700:71): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=1 ppid=4200 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=2 comm="curl" exe="/usr/bin/curl" key="pm_exec"`,
-  `type=EXECVE msg=audit(${T}.700:71): argc=2 a0="curl" a1=${hex('http://127.0.80.1:8080/')}`,
-  `type=SYSCALL msg=audit(${T}.755:72): arch=c000003e syscall=42 success=no exit=-115 a0=5 a1=2 a2=10 a3=0 items=0 ppid=4200 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=2 comm="curl" exe="/usr/bin/curl" key="pm_net"`,
-  `type=SOCKADDR msg=audit(${T}.755:72): saddr=${saddr4('127.0.80.1', 8080)}`,
-];
+const audit = curlConnect('1795520759', '127.0.80.1', 8080);
 
 let node: EsNode;
 let client: Client;

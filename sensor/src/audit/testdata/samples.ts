@@ -155,3 +155,14 @@ export function syslogUserRecord(): string[] {
     `Dec  5 04:46:40 host kernel: [ 2234.5] audit: type=1112 audit(${U}.500:3001): pid=9100 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=${hex('bad user')} exe="/usr/sbin/sshd" hostname=? addr=192.0.2.66 terminal=ssh res=failed'`,
   ];
 }
+
+/** curl (pid 4242, session 2 of uid 1000) runs and connects to ip:port at time t (seconds): what lo.pcapng's flows need. */
+export function curlConnect(t: string, ip: string, port: number): string[] {
+  const who = 'ppid=4200 pid=4242 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=2 comm="curl" exe="/usr/bin/curl"';
+  return [
+    `type=SYSCALL msg=audit(${t}.700:71): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=1 ${who} key="pm_exec"`,
+    `type=EXECVE msg=audit(${t}.700:71): argc=2 a0="curl" a1=${hex(`http://${ip}:${port}/`)}`,
+    `type=SYSCALL msg=audit(${t}.755:72): arch=c000003e syscall=42 success=no exit=-115 a0=5 a1=2 a2=10 a3=0 items=0 ${who} key="pm_net"`,
+    `type=SOCKADDR msg=audit(${t}.755:72): saddr=${saddr4(ip, port)}`,
+  ];
+}
