@@ -69,6 +69,33 @@ export const auditParse: Benchmark = {
 let pcap = '';
 let auditLog = '';
 
+/**
+ * The bench capture of `size` packets and an audit log of `size` records over the same time span, whose connects go
+ * to the capture's own server endpoints (so the correlator has real candidates). Shared with the upload bench.
+ */
+export function writeAnalyzeInputs(dir: string, size: number): { pcap: string; auditLog: string } {
+  const capture = join(dir, 'bench.pcap');
+  writeBenchCapture(capture, size);
+  let first = 0;
+  let last = 0;
+  const destinations = new Map<string, { ip: string; port: number }>();
+  const pipeline = new PcapPipeline({
+    onFlow: (r) => {
+      if (destinations.size < 64 && r.dstPort !== undefined) destinations.set(`${r.dstIp}:${r.dstPort}`, { ip: r.dstIp, port: r.dstPort });
+    },
+  });
+  readCaptureFile(capture, (rec) => {
+    const t = rec.tsSec + rec.tsNsec / 1e9;
+    if (first === 0) first = t;
+    last = t;
+    pipeline.handle(rec);
+  });
+  pipeline.finish();
+  const log = join(dir, 'audit.log');
+  writeBenchAuditLog(log, size, { startSec: first, spanSec: Math.max(1, last - first), destinations: [...destinations.values()] });
+  return { pcap: capture, auditLog: log };
+}
+
 function caseDir(): string {
   return mkdtempSync(join(work, 'case-'));
 }
@@ -82,25 +109,7 @@ export const analyzeEndToEnd: Benchmark = {
   note: `${ANALYZE_SIZE} packets (the bench capture: replayed real loopback traffic, many concurrent flows) and ${ANALYZE_SIZE} audit records into a fresh local store each time`,
   setup: () => {
     work = mkdtempSync(join(tmpdir(), 'provmon-bench-analyze-'));
-    pcap = join(work, 'bench.pcap');
-    writeBenchCapture(pcap, ANALYZE_SIZE);
-    let first = 0;
-    let last = 0;
-    const destinations = new Map<string, { ip: string; port: number }>();
-    const pipeline = new PcapPipeline({
-      onFlow: (r) => {
-        if (destinations.size < 64 && r.dstPort !== undefined) destinations.set(`${r.dstIp}:${r.dstPort}`, { ip: r.dstIp, port: r.dstPort });
-      },
-    });
-    readCaptureFile(pcap, (rec) => {
-      const t = rec.tsSec + rec.tsNsec / 1e9;
-      if (first === 0) first = t;
-      last = t;
-      pipeline.handle(rec);
-    });
-    pipeline.finish();
-    auditLog = join(work, 'audit.log');
-    writeBenchAuditLog(auditLog, ANALYZE_SIZE, { startSec: first, spanSec: Math.max(1, last - first), destinations: [...destinations.values()] });
+    ({ pcap, auditLog } = writeAnalyzeInputs(work, ANALYZE_SIZE));
   },
   teardown: () => rmSync(work, { recursive: true, force: true }),
   baseline: {

@@ -11,6 +11,7 @@ import { GRAPH_BENCHMARKS } from './graph.bench.ts';
 import { flowsData1M, flowsRender } from './flows.bench.ts';
 import { uiDraw1000, uiRoutes1M } from './ui.bench.ts';
 import { liveCapture } from './live-capture.bench.ts';
+import { offlineUpload } from './offline-upload.bench.ts';
 import { localStoreWrite } from './local-store.bench.ts';
 import { canRunKernelBenches, sensorPipeline, syscallStorm, syscallStormDistinct, syscallStormRead } from './sensor.bench.ts';
 import { formatResult, runBenchmark, type Benchmark, type BenchResult } from './harness.ts';
@@ -30,6 +31,7 @@ export const BENCHMARKS: Benchmark[] = [
   uiDraw1000,
   auditParse,
   analyzeEndToEnd,
+  offlineUpload,
   flowsData1M,
   flowsRender,
 ];

@@ -31,9 +31,9 @@ rm -rf "$stage"
 mkdir -p "$stage/usr/bin" "$stage/usr/lib/provmon/bpf/build" "$stage/usr/share/provmon/schema" \
   "$stage/usr/share/man/man1" "$stage/usr/share/doc/provmon"
 
-# The workers (drain thread, local store index) are extra entrypoints so the executable carries them
+# The workers (drain thread, local store index, offline analysis) are extra entrypoints so the executable carries them
 # (install-layout.ts finds them).
-"$bun" build --compile --minify-syntax sensor/src/cli/main.ts sensor/src/ebpf/drain-worker.ts sensor/src/output/local/index-worker.ts \
+"$bun" build --compile --minify-syntax sensor/src/cli/main.ts sensor/src/ebpf/drain-worker.ts sensor/src/output/local/index-worker.ts sensor/src/analyze/worker.ts \
   --outfile "$stage/usr/bin/provmon" >&2 || die "bun build --compile failed"
 
 install -m 0644 bpf/build/provmon.bpf.o "$stage/usr/lib/provmon/bpf/build/provmon.bpf.o"

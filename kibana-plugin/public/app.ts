@@ -9,9 +9,11 @@ import ReactDOM from 'react-dom';
 import { EventsPage } from './events.ts';
 import { FlowsPage } from './flows.ts';
 import type { AppMountParameters, CoreStart, ScopedHistory } from './kibana-types.ts';
+import { CaseBanner, OfflinePage } from './offline.ts';
 import { OverviewPage } from './overview.ts';
 import { ProvenancePage } from './provenance.ts';
 import { h } from './h.ts';
+import { pushState } from './url-state.ts';
 
 
 export const PAGES = [
@@ -19,6 +21,7 @@ export const PAGES = [
   { id: 'provenance', path: '/provenance', title: 'Provenance' },
   { id: 'events', path: '/events', title: 'Events' },
   { id: 'flows', path: '/flows', title: 'Flows' },
+  { id: 'offline', path: '/offline', title: 'Offline analysis' },
 ] as const;
 
 const PAGE_COMPONENTS: Record<(typeof PAGES)[number]['id'], (props: PageProps) => React.ReactElement> = {
@@ -26,6 +29,7 @@ const PAGE_COMPONENTS: Record<(typeof PAGES)[number]['id'], (props: PageProps) =
   provenance: ProvenancePage,
   events: EventsPage,
   flows: FlowsPage,
+  offline: OfflinePage,
 };
 
 export interface PageProps {
@@ -56,10 +60,11 @@ function App(props: { core: CoreStart; history: ScopedHistory }): React.ReactEle
       EuiTabs,
       null,
       ...PAGES.map((p) =>
-        h(EuiTab, { key: p.id, isSelected: p.id === page.id, onClick: () => history.push(p.path), 'data-test-subj': `provmonTab-${p.id}` }, p.title),
+        h(EuiTab, { key: p.id, isSelected: p.id === page.id, onClick: () => pushState(history, p.path, {}), 'data-test-subj': `provmonTab-${p.id}` }, p.title),
       ),
     ),
     h(EuiSpacer, { size: 'm' }),
+    h(CaseBanner, { history, search: location.search }),
     h(PAGE_COMPONENTS[page.id], pageProps),
   );
 }

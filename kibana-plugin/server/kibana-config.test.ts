@@ -11,6 +11,7 @@ import { describe, expect, test } from 'bun:test';
 import { NARRATIVE_DEFAULTS, readNarrativeSettings } from '../common/graph/narrative-settings.ts';
 import { route, type RouteContext } from './http.ts';
 import { configDescriptor, configSchema, contextFromConfig, type KbnSchema } from './kibana-config.ts';
+import { OFFLINE_CASE_PATH } from './offline/offline-api.ts';
 import { ProvmonServerPlugin, registerRoutes, type KibanaRouteConfig } from './plugin.ts';
 import { ROUTES } from './routes.ts';
 
@@ -68,8 +69,8 @@ describe('the plugin reads provmon.narrative through initializerContext.config',
     const logs: string[] = [];
     const p = plugin({ enabled: true, narrative: { url: 'https://bob:pw@llm.example/v1', api: 'openai', model: 'm1', timeout_s: 30, api_key: KEY } }, logs);
     const registered: { config: KibanaRouteConfig; handler: (...args: unknown[]) => Promise<unknown> }[] = [];
-    p.setup({ http: { createRouter: () => ({ get: (config, handler) => registered.push({ config, handler: handler as never }) }) } });
-    expect(registered.map((r) => r.config.path)).toEqual(ROUTES.map((r) => r.path));
+    p.setup({ http: { createRouter: () => ({ get: (config, handler) => registered.push({ config, handler: handler as never }), post: () => undefined }) } });
+    expect(registered.map((r) => r.config.path)).toEqual([...ROUTES.map((r) => r.path), OFFLINE_CASE_PATH]);
     expect(registered.map((r) => r.config.path)).toContain('/api/provmon/narrative');
     for (const r of registered) {
       expect(r.config.security.authz).toMatchObject({ enabled: false });
@@ -93,7 +94,7 @@ describe('the plugin reads provmon.narrative through initializerContext.config',
     });
     const handlers: ((...args: unknown[]) => Promise<unknown>)[] = [];
     const context = contextFromConfig({ narrative: { ...NARRATIVE_DEFAULTS, url: 'http://127.0.0.1:11434', model: 'llama', timeout_s: 5 } });
-    registerRoutes({ get: (_config, handler) => handlers.push(handler as never) }, { routes: [probe], context });
+    registerRoutes({ get: (_config, handler) => handlers.push(handler as never), post: () => undefined }, { routes: [probe], context });
     const kibanaContext = { core: Promise.resolve({ elasticsearch: { client: { asCurrentUser: {} } } }) };
     const answered = await handlers[0]!(kibanaContext, { query: {}, params: {} }, { ok: (o: { body: unknown }) => o.body, customError: (o: unknown) => ({ error: o }) });
     expect(answered).toEqual({ model: 'llama', timeoutMs: 5000 });
@@ -101,7 +102,7 @@ describe('the plugin reads provmon.narrative through initializerContext.config',
 
   test('nothing configured: no endpoint, and the log says the summary is the narrative', () => {
     const logs: string[] = [];
-    plugin({ enabled: true, narrative: { ...NARRATIVE_DEFAULTS } }, logs).setup({ http: { createRouter: () => ({ get: () => undefined }) } });
+    plugin({ enabled: true, narrative: { ...NARRATIVE_DEFAULTS } }, logs).setup({ http: { createRouter: () => ({ get: () => undefined, post: () => undefined }) } });
     expect(logs.join('\n')).toContain('narrative: no endpoint configured');
     expect(contextFromConfig({ narrative: NARRATIVE_DEFAULTS })).toEqual({});
     expect(contextFromConfig(undefined)).toEqual({});

@@ -5,6 +5,7 @@
  *   kibana/provmon/kibana.json                 kibanaVersion = that exact version
  *   kibana/provmon/package.json
  *   kibana/provmon/server/index.js             CommonJS, everything bundled but @kbn/config-schema (Kibana's, for kibana.yml)
+ *   kibana/provmon/server/analysis-worker.js   the Offline analysis worker thread, likewise
  *   kibana/provmon/target/public/provmon.plugin.js   one file: __kbnBundles__.define('plugin/provmon/public', …)
  *   kibana/provmon/public/assets/provmon.svg
  *
@@ -16,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
 import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS, PLUGIN_ID, type KibanaTarget } from '../versions.ts';
+import { ANALYSIS_WORKER_FILE } from '../server/offline/worker-file.ts';
 import { sharedDepsExternals } from './externals.ts';
 import { KBN_CONFIG_SCHEMA } from './validate-zip.ts';
 
@@ -82,21 +84,33 @@ export async function buildBrowserBundle(): Promise<string> {
   return r.outputFiles[0]!.text;
 }
 
-export async function buildServer(): Promise<string> {
+async function buildServerEntry(entry: string, external: string[] = []): Promise<string> {
   const r = await build({
-    entryPoints: [join(PLUGIN_ROOT, 'server', 'index.ts')],
+    entryPoints: [entry],
     bundle: true,
     write: false,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    // Kibana's own, resolved from its node_modules at run time (kibana-config.ts); never bundled.
-    external: [KBN_CONFIG_SCHEMA],
+    // Kibana's own, resolved from its node_modules at run time: @kbn/config-schema (kibana-config.ts), and the
+    // Elasticsearch client: the request user's client is an instance of Kibana's copy, so its error classes must be
+    // the ones `instanceof` checks against, and no second copy ships
+    external: [KBN_CONFIG_SCHEMA, '@elastic/elasticsearch', ...external],
     minify: false,
     legalComments: 'none',
     logLevel: 'silent',
   });
   return r.outputFiles[0]!.text;
+}
+
+export function buildServer(): Promise<string> {
+  return buildServerEntry(join(PLUGIN_ROOT, 'server', 'index.ts'));
+}
+
+/** The offline analysis worker thread (server/analysis-worker.js beside index.js; plugin.ts starts it). */
+export function buildAnalysisWorker(): Promise<string> {
+  // the local store (bun:sqlite) is loaded only for provmon ui's cases, never in Kibana
+  return buildServerEntry(join(PLUGIN_ROOT, '..', 'sensor', 'src', 'analyze', 'worker.ts'), ['bun:sqlite']);
 }
 
 export function manifestFor(target: KibanaTarget): Record<string, unknown> {
@@ -111,11 +125,12 @@ export function zipName(target: KibanaTarget): string {
 export interface BuiltPlugin {
   browser: string;
   server: string;
+  worker: string;
   zips: { target: KibanaTarget; path: string }[];
 }
 
 export async function buildPlugin(outDir = BUILD_DIR): Promise<BuiltPlugin> {
-  const [browser, server] = await Promise.all([buildBrowserBundle(), buildServer()]);
+  const [browser, server, worker] = await Promise.all([buildBrowserBundle(), buildServer(), buildAnalysisWorker()]);
   mkdirSync(outDir, { recursive: true });
   const icon = readFileSync(join(PLUGIN_ROOT, 'public', 'assets', 'provmon.svg'));
   const zips: BuiltPlugin['zips'] = [];
@@ -126,6 +141,7 @@ export async function buildPlugin(outDir = BUILD_DIR): Promise<BuiltPlugin> {
       [`${base}/kibana.json`]: strToU8(`${JSON.stringify(manifest, null, 2)}\n`),
       [`${base}/package.json`]: strToU8(`${JSON.stringify({ name: PLUGIN_ID, version: manifest.version, private: true, license: 'MIT' }, null, 2)}\n`),
       [`${base}/server/index.js`]: strToU8(server),
+      [`${base}/server/${ANALYSIS_WORKER_FILE}`]: strToU8(worker),
       [`${base}/target/public/${PLUGIN_ID}.plugin.js`]: strToU8(browser),
       [`${base}/public/assets/provmon.svg`]: new Uint8Array(icon),
     };
@@ -136,7 +152,7 @@ export async function buildPlugin(outDir = BUILD_DIR): Promise<BuiltPlugin> {
   // The unpacked bundle, for `provmon ui` (the same bytes as in every zip).
   mkdirSync(join(outDir, 'target', 'public'), { recursive: true });
   writeFileSync(join(outDir, 'target', 'public', `${PLUGIN_ID}.plugin.js`), browser);
-  return { browser, server, zips };
+  return { browser, server, worker, zips };
 }
 
 if (import.meta.main) {

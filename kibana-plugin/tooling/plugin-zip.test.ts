@@ -5,24 +5,29 @@
  * required as CommonJS and asked to register its routes. No Kibana can run here: these are the contract checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
 import { BUNDLE_KEY, KIBANA_TARGETS, PLUGIN_EXTERNALS } from '../versions.ts';
 import { buildPlugin, type BuiltPlugin } from './build.ts';
 import { bundleProblems, manifestProblems, serverProblems, sharedDepsRead, validateZip } from './validate-zip.ts';
 
+const ROOT = resolve(import.meta.dir, '../..');
 let dir: string;
 let built: BuiltPlugin;
+const cleanup: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'provmon-plugin-build-'));
   built = await buildPlugin(dir);
 }, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  for (const f of cleanup) rmSync(f, { force: true });
+});
 
 describe('the plugin zips', () => {
   test('one zip per supported Kibana version, named provmon-<kibanaVersion>.zip', () => {
@@ -36,6 +41,7 @@ describe('the plugin zips', () => {
       expect(report.problems).toEqual([]);
       expect(report.manifest!.kibanaVersion).toBe(target.kibanaVersion);
       expect(report.entries).toContain('kibana/provmon/server/index.js');
+      expect(report.entries).toContain('kibana/provmon/server/analysis-worker.js');
       expect(report.entries).toContain('kibana/provmon/target/public/provmon.plugin.js');
       expect(report.entries.some((e) => e.startsWith('kibana/provmon/public/assets/'))).toBe(true);
       // Only the externals the plugin declares, each one of that line's shared deps.
@@ -107,16 +113,29 @@ describe('the browser bundle as Kibana loads it', () => {
 
 describe('the server module as Kibana loads it', () => {
   test('CommonJS plugin(); setup registers every route with authz, plain-function validation and public access', () => {
-    const file = join(dir, 'server-index.cjs');
+    // beside the repository's node_modules, as Kibana's are beside an installed plugin (@elastic/elasticsearch is Kibana's)
+    const file = join(ROOT, '.cache', `server-index-${process.pid}.cjs`);
+    mkdirSync(dirname(file), { recursive: true });
+    cleanup.push(file);
     const z = unzipSync(readFileSync(built.zips[0]!.path));
     writeFileSync(file, strFromU8(z['kibana/provmon/server/index.js']!));
     const mod = createRequire(import.meta.url)(file) as { plugin(ctx: unknown): { setup(core: unknown): unknown; start(): unknown } };
-    const routes: { config: Record<string, any>; handler: unknown }[] = [];
+    const routes: { method: string; config: Record<string, any>; handler: unknown }[] = [];
     const logs: string[] = [];
     const config = { enabled: true, narrative: { url: '', api: 'ollama', model: '', timeout_s: 60, api_key: '' } };
     const instance = mod.plugin({ logger: { get: () => ({ info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) }) }, config: { get: () => config } });
-    instance.setup({ http: { createRouter: () => ({ get: (config: Record<string, any>, handler: unknown) => routes.push({ config, handler }) }) } });
-    expect(routes.map((r) => r.config.path).sort()).toEqual(['/api/provmon/entity/{kind}/{id}', '/api/provmon/events', '/api/provmon/flows', '/api/provmon/graph', '/api/provmon/narrative', '/api/provmon/overview']);
+    const record = (method: string) => (config: Record<string, any>, handler: unknown) => routes.push({ method, config, handler });
+    instance.setup({ http: { createRouter: () => ({ get: record('get'), post: record('post') }) } });
+    expect(routes.map((r) => `${r.method} ${r.config.path}`).sort()).toEqual([
+      'get /api/provmon/entity/{kind}/{id}',
+      'get /api/provmon/events',
+      'get /api/provmon/flows',
+      'get /api/provmon/graph',
+      'get /api/provmon/narrative',
+      'get /api/provmon/offline/cases/{id}',
+      'get /api/provmon/overview',
+      'post /api/provmon/offline/cases',
+    ]);
     for (const r of routes) {
       expect(r.config.security.authz.enabled).toBe(false);
       expect(r.config.security.authz.reason.length).toBeGreaterThan(10);
@@ -129,15 +148,27 @@ describe('the server module as Kibana loads it', () => {
     const result = { ok: (v: unknown) => ({ ok: v }), badRequest: (m: string) => ({ bad: m }) };
     expect(graph.config.validate.query({ poi: 'ip:nonsense:1' }, result).bad).toContain('poi');
     expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', depth: '0' }, result).bad).toContain('depth');
-    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9' }, result).ok.poi).toEqual({ kind: 'endpoint', ip: '127.0.0.1', port: 9 });
-    expect(logs.join()).toContain('6 routes registered');
+    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9' }, result).ok.query.poi).toEqual({ kind: 'endpoint', ip: '127.0.0.1', port: 9 });
+    // ?case= is split off before the route's own validator (which refuses unknown parameters), and checked strictly
+    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', case: 'abcdefghij234567' }, result).ok.caseId).toBe('abcdefghij234567');
+    expect(graph.config.validate.query({ poi: 'ip:127.0.0.1:9', case: '../x' }, result).bad).toContain('case: expected a case id');
+    // the upload: a raw stream Kibana neither buffers nor parses, bounded, xsrf left on (the default for POST)
+    const upload = routes.find((r) => r.method === 'post')!;
+    expect(upload.config.options.body).toEqual({ maxBytes: 4 * 1024 ** 3 + 1024 * 1024, output: 'stream', parse: false, accepts: ['multipart/form-data'] });
+    expect(upload.config.options.xsrfRequired).toBeUndefined();
+    expect(upload.config.security.authz.reason).toContain('create_doc');
+    expect(typeof upload.config.validate.body).toBe('function');
+    expect(logs.join()).toContain('8 routes registered');
     expect(logs.join()).toContain('narrative: no endpoint configured');
   });
 
   test('config: the kibana.yml descriptor requires @kbn/config-schema (from Kibana) only when Kibana reads its schema', () => {
     const server = strFromU8(unzipSync(readFileSync(built.zips[0]!.path))['kibana/provmon/server/index.js']!);
     expect([...server.matchAll(/require\(\s*["'](@kbn\/[^"']+)["']\s*\)/g)].map((m) => m[1])).toEqual(['@kbn/config-schema']);
-    const file = join(dir, 'server-config.cjs');
+    // beside the repository's node_modules, as above (@elastic/elasticsearch is Kibana's)
+    const file = join(ROOT, '.cache', `server-config-${process.pid}.cjs`);
+    mkdirSync(dirname(file), { recursive: true });
+    cleanup.push(file);
     writeFileSync(file, server);
     const mod = createRequire(import.meta.url)(file) as { config: { schema: unknown } };
     expect(Object.keys(mod.config)).toEqual(['schema']);

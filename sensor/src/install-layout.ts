@@ -35,9 +35,25 @@ export function indexWorkerUrl(): string {
   return workerUrl('output/local/index-worker');
 }
 
+/** The Offline analysis worker (`provmon ui`'s uploads), likewise a second entrypoint of the executable. */
+export function analysisWorkerUrl(): string {
+  return workerUrl('analyze/worker');
+}
+
+const WORKER_MODULES = ['ebpf/drain-worker', 'output/local/index-worker', 'analyze/worker'];
+
+/**
+ * The executable's module root in Bun's embedded filesystem. Bun.main is the main module, except inside a worker,
+ * where it is the worker's own module (the analysis worker opens a local store, whose index worker is found from here).
+ */
+function compiledRoot(): string {
+  const inWorker = WORKER_MODULES.find((m) => Bun.main.endsWith(`/${m}.js`));
+  return inWorker ? Bun.main.slice(0, -`/${inWorker}.js`.length) : dirname(Bun.main);
+}
+
 /** `<module>` relative to sensor/src: the .ts beside this file in a checkout, Bun's .js copy in the executable. */
 function workerUrl(module: string): string {
-  if (IS_COMPILED) return join(dirname(Bun.main), `${module}.js`);
+  if (IS_COMPILED) return join(compiledRoot(), `${module}.js`);
   return new URL(`./${module}.ts`, import.meta.url).href;
 }
 

@@ -6,16 +6,22 @@
  * Security: loopback by default; any other bind address needs a token (refused otherwise), sent as
  * `Authorization: Bearer <token>` or once as `?token=` on a page URL (it then lives in an HttpOnly, SameSite=Strict
  * cookie). On loopback the Host header must name a loopback host (DNS rebinding). Every answer carries a CSP as
- * strict as Kibana's (no unsafe-eval, no inline script). Only GET and HEAD.
+ * strict as Kibana's (no unsafe-eval, no inline script). Only GET and HEAD, except the "Offline analysis" upload
+ * (POST /api/provmon/offline/cases), which like Kibana requires a `kbn-xsrf` header (a cross-site form cannot send one).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 import { dispatch } from '../../../kibana-plugin/server/dispatch.ts';
-import type { RouteContext, RouteDefinition } from '../../../kibana-plugin/server/http.ts';
+import { RouteError, type RouteContext, type RouteDefinition } from '../../../kibana-plugin/server/http.ts';
+import { splitCase } from '../../../kibana-plugin/server/offline/case-id.ts';
+import { acceptUpload, caseStatus, OFFLINE_CASE_PATH, OFFLINE_CASES_PATH } from '../../../kibana-plugin/server/offline/offline-api.ts';
 import { ROUTES } from '../../../kibana-plugin/server/routes.ts';
 import { BUNDLE_KEY, PLUGIN_ID } from '../../../kibana-plugin/versions.ts';
 import { ProvmonError } from '../errors.ts';
 import type { UiAssets } from './assets.ts';
+import type { UiCases } from './cases.ts';
 import type { UiStore } from './store.ts';
 
 export const CSP = [
@@ -46,6 +52,8 @@ export interface UiServerOptions {
   routes?: readonly RouteDefinition[];
   /** what the handlers get from the provmon config (the narrative endpoint); holds secrets, never logged */
   context?: RouteContext;
+  /** the Offline analysis upload and the `case` parameter of the read routes; without it neither is served */
+  cases?: UiCases;
 }
 
 export function isLoopback(host: string): boolean {
@@ -128,6 +136,8 @@ export function startUiServer(o: UiServerOptions): RunningUi {
     [`/plugins/${PLUGIN_ID}/assets/provmon.svg`]: () => text(assets.icon, 'image/svg+xml'),
   };
   const loopback = isLoopback(o.host);
+  const caseMatch = matcher(OFFLINE_CASE_PATH);
+  const cases = o.cases;
 
   const authorised = (req: Request): boolean => {
     if (!o.token) return true;
@@ -143,9 +153,14 @@ export function startUiServer(o: UiServerOptions): RunningUi {
     port: o.port,
     // A narrative request is idle while the model thinks: keep its socket open past narrative.timeout_s.
     idleTimeout: Math.min(255, Math.max(10, Math.ceil((context.narrative?.timeoutMs ?? 0) / 1000) + 10)),
+    // the upload's own limits answer first, with a message naming the file; this only stops what they never see
+    ...(cases ? { maxRequestBodySize: cases.host.limits.maxTotalBytes + 1024 * 1024 } : {}),
     async fetch(req) {
       const url = new URL(req.url);
-      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { statusCode: 405, error: 'Method Not Allowed', message: `${req.method} is not served: the provmon API is read-only` });
+      const upload = req.method === 'POST' && cases !== undefined && url.pathname === OFFLINE_CASES_PATH;
+      if (req.method !== 'GET' && req.method !== 'HEAD' && !upload) {
+        return json(405, { statusCode: 405, error: 'Method Not Allowed', message: `${req.method} ${url.pathname} is not served: the provmon API is read-only but for POST ${OFFLINE_CASES_PATH}` });
+      }
       if (loopback) {
         const host = (req.headers.get('host') ?? '').replace(/:\d+$/, '');
         if (!isLoopback(host)) return json(421, { statusCode: 421, error: 'Misdirected Request', message: `Host ${JSON.stringify(host)} is not a loopback name; provmon ui on loopback answers only localhost, 127.0.0.1 or [::1]` });
@@ -164,13 +179,33 @@ export function startUiServer(o: UiServerOptions): RunningUi {
       if (url.pathname === `/app/${PLUGIN_ID}` || url.pathname.startsWith(`/app/${PLUGIN_ID}/`)) return text(html, 'text/html; charset=utf-8');
       const s = statics[url.pathname];
       if (s) return s();
+      if (cases && upload) {
+        if (!req.headers.has('kbn-xsrf')) return json(400, { statusCode: 400, error: 'Bad Request', message: 'Request must contain a kbn-xsrf header.' });
+        if (!req.body) return json(400, { statusCode: 400, error: 'Bad Request', message: 'the upload has no body' });
+        const answer = await acceptUpload(cases.host, Readable.fromWeb(req.body as unknown as NodeWebStream), Object.fromEntries(req.headers));
+        return json(answer.status, answer.body);
+      }
+      const caseParams = cases ? caseMatch(url.pathname) : undefined;
+      if (cases && caseParams) {
+        const answer = caseStatus(cases.host, caseParams.id!);
+        return json(answer.status, answer.body);
+      }
       for (const { def, match } of routes) {
         const params = match(url.pathname);
         if (!params) continue;
-        const query = Object.fromEntries(url.searchParams);
+        const raw = Object.fromEntries(url.searchParams);
         // A repeated parameter is refused by the validators, not silently collapsed.
-        for (const k of new Set(url.searchParams.keys())) if (url.searchParams.getAll(k).length > 1) (query as Record<string, unknown>)[k] = url.searchParams.getAll(k);
-        const answer = await o.store.use((store) => dispatch(def, store, { query, params }, o.store.describe, context)).catch((error: unknown) => {
+        for (const k of new Set(url.searchParams.keys())) if (url.searchParams.getAll(k).length > 1) (raw as Record<string, unknown>)[k] = url.searchParams.getAll(k);
+        let split: ReturnType<typeof splitCase>;
+        try {
+          split = cases ? splitCase(raw) : { query: raw };
+        } catch (error) {
+          return json(400, { statusCode: 400, error: 'Bad Request', message: `[request query]: ${(error as Error).message}` });
+        }
+        const { caseId, query } = split;
+        const run = (store: Parameters<typeof dispatch>[1]) => dispatch(def, store, { query, params }, caseId ? undefined : o.store.describe, context);
+        const answer = await (caseId && cases ? cases.use(caseId, run) : o.store.use(run)).catch((error: unknown) => {
+          if (error instanceof RouteError) return { status: error.status, body: { statusCode: error.status, error: 'Error', message: error.message } };
           const f = o.store.describe(error) ?? { status: 500, message: (error as Error).message };
           return { status: f.status, body: { statusCode: f.status, error: 'Error', message: f.message } };
         });
