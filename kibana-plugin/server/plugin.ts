@@ -17,7 +17,6 @@ import { esFlowsAnswer } from '../common/flows/es-flows.ts';
 import { clientPitSearch, esStoreInfo, type SearchClient } from '../common/search/es-store.ts';
 import { describeNarrative } from '../common/graph/narrative-settings.ts';
 import type { Client } from '@elastic/elasticsearch';
-import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -206,11 +205,7 @@ export function registerOfflineRoutes(router: KibanaRouter, o: OfflineOptions = 
       const client = core.elasticsearch.client.asCurrentUser as unknown as Client;
       const host: OfflineHost = {
         ...shared,
-        async openCase(id) {
-          const dir = join(shared.tmpRoot, `es-${id}`);
-          mkdirSync(dir, { recursive: true, mode: 0o700 });
-          return esCaseOutput(client, id, { dir, target: 'Elasticsearch (as the requesting user)' });
-        },
+        openCase: async (id, workDir) => esCaseOutput(client, id, { dir: workDir, target: 'Elasticsearch (as the requesting user)' }),
       };
       return answer(response, await acceptUpload(host, request.body as Readable, request.headers));
     },

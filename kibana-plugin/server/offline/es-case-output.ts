@@ -1,6 +1,6 @@
 /**
  * A case's documents into Elasticsearch through the sensor's bulk sink (create with deterministic ids, retries,
- * a bounded disk spool in the upload's private directory), with a client the host gives: `asCurrentUser` in
+ * a bounded disk spool in the upload's private directory, gone with it), with a client the host gives: `asCurrentUser` in
  * Kibana, the configured client in `provmon ui --es`. A case is a one-off: whatever the cluster did not take by
  * close (refused credentials, missing privileges) fails the job with the cluster's reason instead of waiting.
  */
@@ -13,7 +13,7 @@ import { caseIndex, caseNamespace } from './case-id.ts';
 import type { CaseOutput } from './offline-api.ts';
 
 export interface EsCaseOutputOptions {
-  /** the case's private directory for the spool and the refused-documents file */
+  /** the upload's private directory (removed when the job ends) for the spool and the refused-documents file */
   dir: string;
   /** the cluster, for messages (no secrets) */
   target: string;

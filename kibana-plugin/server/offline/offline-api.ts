@@ -31,7 +31,8 @@ export interface OfflineHost {
   limits: UploadLimits;
   /** parent of the private upload directories */
   tmpRoot: string;
-  openCase(id: string): Promise<CaseOutput>;
+  /** `workDir`: the upload's private directory, removed when the job ends (room for a spool) */
+  openCase(id: string, workDir: string): Promise<CaseOutput>;
   /** the analysis worker's module (sensor/src/analyze/worker.ts or its bundle): the analysis runs off the HTTP thread */
   worker?: string | URL;
   describe?: ErrorDescriber;
@@ -65,7 +66,7 @@ async function runAnalysis(host: OfflineHost, options: Omit<AnalyzeOptions, 'sin
 }
 
 async function analyzeUpload(host: OfflineHost, id: string, upload: Upload, onProgress: (p: AnalyzeProgress) => void, signal: AbortSignal): Promise<{ summary: AnalysisSummary; where: string }> {
-  const output = await host.openCase(id);
+  const output = await host.openCase(id, upload.dir);
   let summary: AnalysisSummary;
   try {
     summary = await runAnalysis(

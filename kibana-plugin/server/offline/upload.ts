@@ -7,7 +7,7 @@
  * Nothing is kept in memory beyond one chunk and a file's first 64 KiB.
  */
 import busboy from 'busboy';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sniffInput } from '../../../sensor/src/analyze/analyze.ts';
@@ -79,6 +79,19 @@ function checkKind(field: 'capture' | 'audit', name: string, head: Uint8Array): 
   return kind;
 }
 
+/**
+ * Makes (or checks) the parent of the upload directories: a real directory of this user that nobody else can enter,
+ * never a symlink or a directory someone else prepared (in a shared /tmp the name is predictable).
+ */
+export function ensurePrivateDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const st = lstatSync(path);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
+    throw new Error(`${path} is not a private directory of this user (a directory with mode 700 owned by uid ${uid}): uploads are not spooled there`);
+  }
+}
+
 export interface ReceiveOptions {
   headers: Record<string, string | string[] | undefined>;
   limits: UploadLimits;
@@ -92,7 +105,12 @@ export function receiveUpload(body: Readable, o: ReceiveOptions): Promise<Upload
     body.resume();
     return Promise.reject(new RouteError(415, `expected a multipart/form-data upload (fields capture, audit, tolerance, host_name), got content-type ${JSON.stringify(type.slice(0, 80)) || 'none'}`));
   }
-  mkdirSync(o.tmpRoot, { recursive: true, mode: 0o700 });
+  try {
+    ensurePrivateDir(o.tmpRoot);
+  } catch (error) {
+    body.resume();
+    return Promise.reject(new RouteError(500, (error as Error).message));
+  }
   const dir = mkdtempSync(join(o.tmpRoot, 'upload-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const upload: Upload = { dir, audit: [], toleranceMs: DEFAULT_TOLERANCE_S * 1000, remove };

@@ -46,14 +46,13 @@ export function openUiCases(source: SourceSpec, o: UiCasesOptions): UiCases {
     limits,
     tmpRoot,
     worker: analysisWorkerUrl(),
-    async openCase(id) {
+    async openCase(id, workDir) {
       if (source.kind === 'local') {
         const dir = caseDir(o.casesDir, id);
         mkdirSync(dir, { mode: 0o700 });
         return { localStore: { dir, rotateBytes: CASE_STORE_ROTATE_BYTES, maxFiles: 1_000_000 }, where: `the local store in ${dir}` };
       }
-      mkdirSync(join(tmpRoot, `es-${id}`), { recursive: true, mode: 0o700 });
-      return esCaseOutput(client!, id, { dir: join(tmpRoot, `es-${id}`), target: describeTarget(source.es) });
+      return esCaseOutput(client!, id, { dir: workDir, target: describeTarget(source.es) });
     },
   };
 

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CaseStatus } from '../../../kibana-plugin/server/offline/jobs.ts';
 import { startUi, type RunningUi } from '../../../test/support/browser.ts';
@@ -68,6 +68,8 @@ describe('Offline analysis on provmon ui --es', () => {
     const graph = await fetch(`${base}/api/provmon/graph?poi=${encodeURIComponent('ip:127.0.80.1:8080')}&case=${job.id}`);
     expect(graph.status).toBe(200);
     expect(await graph.text()).toContain('/usr/bin/curl');
+    // the upload and the bulk sink's spool room went with the job
+    expect(readdirSync(join(work, 'cases', '.uploads'))).toEqual([]);
   });
 
   test('credentials Elasticsearch refuses: the job fails naming the 401, no case is reported', async () => {
@@ -78,5 +80,6 @@ describe('Offline analysis on provmon ui --es', () => {
     expect(job.summary).toBeUndefined();
     expect(job.error!.status).toBe(401);
     expect(job.error!.message).toMatch(/^Elasticsearch took 0 of the case's \d+ documents into logs-provmon\.\*-case_[a-z0-9]{16}: .*401/);
+    expect(readdirSync(join(work, 'cases-bad', '.uploads'))).toEqual([]);
   });
 });

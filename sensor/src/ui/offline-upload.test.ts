@@ -5,7 +5,7 @@
  * named, and no upload leaves a byte behind in the private upload directory.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { MemorySource } from '../../../kibana-plugin/common/graph/source.ts';
@@ -162,6 +162,16 @@ describe('Offline analysis upload on provmon ui', () => {
     expect(tolerance.body.message).toBe('tolerance: expected seconds from 0 to 3600, got "soon"');
     expect(s.uploads()).toEqual([]);
     expect(readdirSync(s.casesDir)).toEqual(['.uploads']);
+  });
+
+  test('uploads are spooled only into a private directory: one others can enter is refused, naming it', async () => {
+    const casesDir = join(work, 'cases-shared');
+    mkdirSync(join(casesDir, '.uploads'), { recursive: true, mode: 0o755 });
+    const s = serve({ casesDir });
+    const r = await post(s.base, form([{ field: 'audit', name: 'a.log', bytes: auditBytes }]));
+    expect(r.status).toBe(500);
+    expect(r.body.message).toBe(`${join(casesDir, '.uploads')} is not a private directory of this user (a directory with mode 700 owned by uid ${process.getuid!()}): uploads are not spooled there`);
+    expect(readdirSync(join(casesDir, '.uploads'))).toEqual([]);
   });
 
   test('CSRF: POST needs kbn-xsrf; POST is served on the upload route only', async () => {
