@@ -17,6 +17,8 @@ import { createClient, describeTarget } from '../output/elasticsearch/client.ts'
 import { openUiStore } from './store.ts';
 
 export interface UiCases {
+  /** the cases directory */
+  dir: string;
   host: OfflineHost;
   /** runs one read request against a case's store */
   use<T>(id: string, fn: (store: ProvmonStore) => Promise<T>): Promise<T>;
@@ -57,6 +59,7 @@ export function openUiCases(source: SourceSpec, o: UiCasesOptions): UiCases {
   };
 
   return {
+    dir: o.casesDir,
     host,
     async use(id, fn) {
       let spec: SourceSpec;

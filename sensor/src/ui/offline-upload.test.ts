@@ -12,7 +12,9 @@ import { MemorySource } from '../../../kibana-plugin/common/graph/source.ts';
 import type { CaseStatus } from '../../../kibana-plugin/server/offline/jobs.ts';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
 import { curlCaseAudit, LO_PCAPNG } from '../analyze/testdata/curl-case.ts';
+import { startUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
+import { LocalStore } from '../output/local/local-store.ts';
 import { writeBenchCapture } from '../pcap/bench-capture.ts';
 import type { UiAssets } from './assets.ts';
 import { openUiCases, type UiCases } from './cases.ts';
@@ -172,6 +174,27 @@ describe('Offline analysis upload on provmon ui', () => {
     expect(r.status).toBe(500);
     expect(r.body.message).toBe(`${join(casesDir, '.uploads')} is not a private directory of this user (a directory with mode 700 owned by uid ${process.getuid!()}): uploads are not spooled there`);
     expect(readdirSync(join(casesDir, '.uploads'))).toEqual([]);
+  });
+
+  test('provmon ui: a --cases-dir it cannot use stops it (exit 2); an unusable default only turns the upload off, saying why', async () => {
+    const liveDir = join(work, 'cli-live');
+    mkdirSync(liveDir);
+    new LocalStore({ dir: liveDir }).close();
+    const bad = Bun.spawnSync([join(ROOT, 'bin', 'provmon'), 'ui', '--events-dir', liveDir, '--cases-dir', '/proc/provmon-nope', '--port', '0'], { cwd: work, env: ENV });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain('--cases-dir /proc/provmon-nope cannot be used');
+    const inside = Bun.spawnSync([join(ROOT, 'bin', 'provmon'), 'ui', '--events-dir', liveDir, '--cases-dir', join(liveDir, 'cases'), '--port', '0'], { cwd: work, env: ENV });
+    expect(inside.exitCode).toBe(2);
+    expect(inside.stderr.toString()).toContain('is inside the events directory');
+    const ui = await startUi(['--events-dir', liveDir, '--set', 'output_dir=/proc/provmon-nope']);
+    try {
+      const r = await post(new URL(ui.url).origin, form([{ field: 'audit', name: 'a.log', bytes: auditBytes }]));
+      expect(r.status).toBe(503);
+      expect(r.body.message).toStartWith('the Offline analysis is off on this server: no usable cases directory (');
+      expect(r.body.message).toEndWith('start provmon ui with --cases-dir <dir>');
+    } finally {
+      await ui.stop();
+    }
   });
 
   test('CSRF: POST needs kbn-xsrf; POST is served on the upload route only', async () => {

@@ -54,6 +54,8 @@ export interface UiServerOptions {
   context?: RouteContext;
   /** the Offline analysis upload and the `case` parameter of the read routes; without it neither is served */
   cases?: UiCases;
+  /** why there is no Offline analysis on this server (the upload then answers 503 saying so) */
+  casesOff?: string;
 }
 
 export function isLoopback(host: string): boolean {
@@ -157,7 +159,7 @@ export function startUiServer(o: UiServerOptions): RunningUi {
     ...(cases ? { maxRequestBodySize: cases.host.limits.maxTotalBytes + 1024 * 1024 } : {}),
     async fetch(req) {
       const url = new URL(req.url);
-      const upload = req.method === 'POST' && cases !== undefined && url.pathname === OFFLINE_CASES_PATH;
+      const upload = req.method === 'POST' && (cases !== undefined || o.casesOff !== undefined) && url.pathname === OFFLINE_CASES_PATH;
       if (req.method !== 'GET' && req.method !== 'HEAD' && !upload) {
         return json(405, { statusCode: 405, error: 'Method Not Allowed', message: `${req.method} ${url.pathname} is not served: the provmon API is read-only but for POST ${OFFLINE_CASES_PATH}` });
       }
@@ -179,8 +181,9 @@ export function startUiServer(o: UiServerOptions): RunningUi {
       if (url.pathname === `/app/${PLUGIN_ID}` || url.pathname.startsWith(`/app/${PLUGIN_ID}/`)) return text(html, 'text/html; charset=utf-8');
       const s = statics[url.pathname];
       if (s) return s();
-      if (cases && upload) {
+      if (upload) {
         if (!req.headers.has('kbn-xsrf')) return json(400, { statusCode: 400, error: 'Bad Request', message: 'Request must contain a kbn-xsrf header.' });
+        if (!cases) return json(503, { statusCode: 503, error: 'Service Unavailable', message: `the Offline analysis is off on this server: ${o.casesOff}` });
         if (!req.body) return json(400, { statusCode: 400, error: 'Bad Request', message: 'the upload has no body' });
         const answer = await acceptUpload(cases.host, Readable.fromWeb(req.body as unknown as NodeWebStream), Object.fromEntries(req.headers));
         return json(answer.status, answer.body);
