@@ -152,13 +152,15 @@ function CaseSummary(props: { job: CaseStatus; history: ScopedHistory }): React.
   const total = Object.values(s.documents).reduce((a, b) => a + b, 0);
   const go = (page: string, state: Record<string, string> = {}) => pushState(history, page, { ...state, [CASE_PARAM]: job.id });
   const maxBucket = Math.max(1, ...s.timeline.buckets.map((b) => b.events + b.flows));
+  // the case's own time span: the pages default to the last hours, and a case is usually older
+  const span: Record<string, string> = s.timeline.from && s.timeline.to ? { from: s.timeline.from, to: new Date(Date.parse(s.timeline.to) + 1000).toISOString() } : {};
   return h(
     'div',
     { 'data-test-subj': 'provmonOfflineSummary' },
     h(
       EuiCallOut,
       { color: 'success', iconType: 'check', title: `Case ${job.id}: ${total} documents from ${s.host.name}` },
-      h('p', null, `Written to ${job.where ?? 'the case'}. `, h(EuiLink, { onClick: () => go('/'), 'data-test-subj': 'provmonCaseOverview' }, 'Overview'), ' · ', h(EuiLink, { onClick: () => go('/events', s.timeline.from ? { from: s.timeline.from } : {}), 'data-test-subj': 'provmonCaseEvents' }, 'Events'), ' · ', h(EuiLink, { onClick: () => go('/flows', s.timeline.from ? { from: s.timeline.from } : {}), 'data-test-subj': 'provmonCaseFlows' }, 'Flows')),
+      h('p', null, `Written to ${job.where ?? 'the case'}. `, h(EuiLink, { onClick: () => go('/', span), 'data-test-subj': 'provmonCaseOverview' }, 'Overview'), ' · ', h(EuiLink, { onClick: () => go('/events', span), 'data-test-subj': 'provmonCaseEvents' }, 'Events'), ' · ', h(EuiLink, { onClick: () => go('/flows', span), 'data-test-subj': 'provmonCaseFlows' }, 'Flows')),
       h('p', null, [s.pcap ? `Capture ${s.pcap.file} (${s.pcap.format}): ${s.pcap.packets} packets, ${s.pcap.flows} flows, ${s.pcap.dns} DNS messages${s.pcap.malformed ? `, ${s.pcap.malformed} malformed` : ''}.` : 'No capture.', s.audit ? ` Audit logs ${s.audit.files.join(', ')}: ${s.audit.stats.records} records.` : ' No audit log.'].join('')),
       s.pcap?.error ? h('p', null, `The capture is damaged: ${s.pcap.error}`) : null,
     ),
@@ -214,7 +216,7 @@ function CaseSummary(props: { job: CaseStatus; history: ScopedHistory }): React.
         { field: 'start', name: 'Start' },
         { field: 'transport', name: 'Transport' },
         { field: 'source', name: 'Source' },
-        { field: 'destination', name: 'Destination', render: (d: string, f: UnattributedFlow) => h(EuiLink, { onClick: () => go('/flows', { ip: d.replace(/^\[?([^\]]+?)\]?:\d+$/, '$1'), ...(s.timeline.from ? { from: s.timeline.from } : {}) }) }, d || f.flow_id) },
+        { field: 'destination', name: 'Destination', render: (d: string, f: UnattributedFlow) => h(EuiLink, { onClick: () => go('/flows', { ip: d.replace(/^\[?([^\]]+?)\]?:\d+$/, '$1'), ...span }) }, d || f.flow_id) },
         { field: 'bytes', name: 'Bytes', render: (n: number) => bytes(n) },
         { field: 'candidates', name: 'Candidates', render: (c: string[]) => (c.length ? c.join(', ') : '—') },
       ],

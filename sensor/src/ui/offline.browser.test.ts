@@ -73,6 +73,15 @@ describe('Offline analysis page in Chromium', () => {
         expect(await page.$eval('[data-test-subj="provmonOfflineSummary"]', (e) => e.textContent ?? '')).toContain('Unattributed flows (0)');
         await screenshot(page, `offline-${target.line}-summary`);
 
+        // the case's overview, over the case's own time span (older than the pages' default window)
+        await page.click('[data-test-subj="provmonCaseOverview"]');
+        await page.waitForSelector('[data-test-subj="provmonOverview"]', { timeout: 30_000 });
+        const overview = await page.$eval('[data-test-subj="provmonOverview"]', (e) => e.textContent ?? '');
+        expect(overview).toContain('flow26');
+        expect(overview).toContain('offline↦46');
+        await page.goBack();
+        await page.waitForSelector('[data-test-subj="provmonOfflineSummary"]', { timeout: 30_000 });
+
         // curl in the top processes → its provenance graph in the case
         await page.click('[data-test-subj="provmonOfflineProcessLink"]');
         await page.waitForSelector('[data-test-subj="provmonNodeTable"] tbody tr td', { timeout: 60_000 });
