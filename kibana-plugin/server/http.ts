@@ -8,6 +8,7 @@ import type { EventSource } from '../common/graph/source.ts';
 import type { FlowsAnswer, FlowsRequest } from '../common/flows/answer.ts';
 import type { FlowFilter } from '../common/flows/filter.ts';
 import type { NarrativeEndpoint } from '../common/graph/narrative.ts';
+import type { EventsAnswer, EventsQuery } from '../common/search/events.ts';
 
 export class RouteError extends Error {
   readonly status: number;
@@ -37,6 +38,11 @@ export interface ProvmonStore {
   info(): Promise<StoreInfo>;
   /** Aggregates flows where the store can (Elasticsearch); without it the flows route reads `source`'s flows. */
   flows?: (filter: FlowFilter, request: FlowsRequest) => Promise<FlowsAnswer>;
+  /**
+   * Counts and pages events in the store's own index (sqlite, Elasticsearch aggregations) where it can express the
+   * query; undefined when it cannot (e.g. free text), and the events route reads `source` instead.
+   */
+  events?: (query: EventsQuery) => Promise<EventsAnswer | undefined>;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { EsSearchSource, DEFAULT_INDEX } from '../common/graph/es-source.ts';
 import { esFlowsAnswer } from '../common/flows/es-flows.ts';
+import { esEventsAnswer } from '../common/search/es-events.ts';
 import { clientPitSearch, esStoreInfo, type SearchClient } from '../common/search/es-store.ts';
 import { describeNarrative } from '../common/graph/narrative-settings.ts';
 import type { Client } from '@elastic/elasticsearch';
@@ -123,6 +124,7 @@ function requestStore(client: SearchClient, index: string): ProvmonStore & { clo
     descriptor: { type: 'elasticsearch', index },
     info: () => esStoreInfo(client, index),
     flows: (filter, request) => esFlowsAnswer(client, filter, request, index),
+    events: (query) => esEventsAnswer(client, query, index),
     close: () => source.close(),
   };
 }

@@ -23,6 +23,25 @@ export interface EventFilter {
 
 export const SEARCH_DATASETS: Dataset[] = ['process', 'file', 'network', 'dns'];
 
+/**
+ * `matchesFilter` as Elasticsearch filter clauses (terms on the fields it compares), for stores that count with
+ * aggregations; undefined when the filter has free text, which is a substring over several fields, arguments joined:
+ * no mapped field holds that, so those searches read the documents and keep what matchesFilter keeps.
+ */
+export function filterClauses(f: EventFilter): Record<string, unknown>[] | undefined {
+  if (f.text) return undefined;
+  const either = (a: string, b: string, values: unknown[]) => ({ bool: { should: [{ terms: { [a]: values } }, { terms: { [b]: values } }], minimum_should_match: 1 } });
+  const clauses: Record<string, unknown>[] = [];
+  if (f.hosts?.length) clauses.push(either('host.name', 'host.id', f.hosts));
+  if (f.actions?.length) clauses.push({ terms: { 'event.action': f.actions } });
+  if (f.outcome) clauses.push({ term: { 'event.outcome': f.outcome } });
+  if (f.processName !== undefined) clauses.push({ term: { 'process.name': f.processName } });
+  if (f.pid !== undefined) clauses.push({ term: { 'process.pid': f.pid } });
+  if (f.ppid !== undefined) clauses.push({ term: { 'process.parent.pid': f.ppid } });
+  if (f.entityId !== undefined) clauses.push(either('process.entity_id', 'process.parent.entity_id', [f.entityId]));
+  return clauses;
+}
+
 export function matchesFilter(ev: EcsEvent, f: EventFilter): boolean {
   if (f.hosts?.length && !f.hosts.includes(ev.host?.name) && !f.hosts.includes(ev.host?.id)) return false;
   if (f.actions?.length && !f.actions.includes(ev.event.action)) return false;

@@ -14,6 +14,7 @@ import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
+import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from '../../../kibana-plugin/common/search/events.ts';
 import { ProvmonError } from '../errors.ts';
 import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
 import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
@@ -117,6 +118,26 @@ export class LocalStoreSource implements EventSource {
     const out = this.read(hits, true);
     this.counters.returned += out.length;
     return out;
+  }
+
+  /**
+   * The events search counted and paged in the index: only the page's lines are read. Undefined for what the index
+   * cannot express (free text): the caller reads the window instead (common/search/events.ts).
+   */
+  eventsAnswer(query: EventsQuery): EventsAnswer | undefined {
+    const found = this.index.searchEventsPage(query.window, query.filter, query.sort, query.size, query.page * query.size);
+    if (!found) return undefined;
+    const { counts } = found;
+    const events = this.read(found.hits, true).map(withTarget);
+    return {
+      total: counts.total,
+      page: query.page,
+      size: query.size,
+      events,
+      summary: eventsSummary(counts.actions, counts.processes, counts.failures, counts.hosts),
+      scanned: events.length,
+      truncated: false,
+    };
   }
 
   /** The latest `limit` process starts (fork, exec, already_running), in time order. */

@@ -5,6 +5,7 @@
 import type { ProvmonStore } from '../../../kibana-plugin/server/http.ts';
 import { esStatus } from '../../../kibana-plugin/common/search/es-store.ts';
 import { esFlowsAnswer } from '../../../kibana-plugin/common/flows/es-flows.ts';
+import { esEventsAnswer } from '../../../kibana-plugin/common/search/es-events.ts';
 import type { ErrorDescriber } from '../../../kibana-plugin/server/dispatch.ts';
 import { ProvmonError } from '../errors.ts';
 import { createClient, describeTarget } from '../output/elasticsearch/client.ts';
@@ -29,6 +30,7 @@ export function openUiStore(spec: SourceSpec, notice: (message: string) => void)
       where: `the local store in ${spec.dir}`,
       descriptor: { type: 'local', events_dir: spec.dir },
       info: async () => local.info(),
+      events: async (query) => local.eventsAnswer(query),
     };
     return {
       where: store.where,
@@ -52,6 +54,7 @@ export function openUiStore(spec: SourceSpec, notice: (message: string) => void)
           descriptor: { type: 'elasticsearch', target, index },
           info: () => source.info(),
           flows: (filter, request) => esFlowsAnswer(client, filter, request, index),
+          events: (query) => esEventsAnswer(client, query, index),
         });
       } finally {
         await source.close().catch(() => undefined);

@@ -4,12 +4,13 @@ import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import type { LineLocation } from './jsonl-writer.ts';
 import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
+import { SEARCH_DATASETS, type EventFilter } from '../../../../kibana-plugin/common/search/filter.ts';
 
 /**
  * Bumped whenever the schema changes. An index of another version is set aside and rebuilt from the JSONL files
  * (they are the record; the index only points into them).
  */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 /** `side` bits of a row: what the row's `path` (file.path) means for the file. */
 export const SIDE_FILE = 4; // the row has a file.path (not just an exec's executable)
@@ -69,8 +70,29 @@ export function pushIndexRow(out: unknown[], doc: EcsEvent, stream: number, at: 
     at.fileId,
     at.offset,
     at.length,
+    // The events search's own keys (common/search/filter.ts): so its counts can be aggregated in the index.
+    doc.event.outcome ?? null,
+    p?.name ?? null,
+    p?.pid ?? null,
+    p?.parent?.pid ?? null,
+    p?.parent?.entity_id ?? null,
+    doc.host?.name ?? null,
     terms,
   );
+}
+
+export interface TimeWindow {
+  from?: string;
+  to?: string;
+}
+
+/** The events search's summary counts, as the index computes them. */
+export interface EventCounts {
+  total: number;
+  actions: Record<string, number>;
+  failures: number;
+  processes: number;
+  hosts: number;
 }
 
 export interface IndexHit {
@@ -89,7 +111,8 @@ CREATE TABLE IF NOT EXISTS events (
   ts REAL NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, dataset TEXT NOT NULL, action TEXT NOT NULL,
   entity_id TEXT, parent_entity_id TEXT, path TEXT, path2 TEXT, ip TEXT, port INTEGER, ip2 TEXT, port2 INTEGER,
   event_id TEXT NOT NULL, host INTEGER NOT NULL, side INTEGER NOT NULL,
-  file_id INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL
+  file_id INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
+  outcome TEXT, pname TEXT, pid INTEGER, ppid INTEGER, pparent TEXT, hname TEXT
 );
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_entity ON events (entity_id, ts);
@@ -99,6 +122,12 @@ CREATE INDEX IF NOT EXISTS events_path2 ON events (path2, ts) WHERE path2 IS NOT
 CREATE INDEX IF NOT EXISTS events_ip ON events (ip, port, ts) WHERE ip IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_ip2 ON events (ip2, port2, ts) WHERE ip2 IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_event_id ON events (event_id);
+CREATE TABLE IF NOT EXISTS rollup (
+  stream INTEGER NOT NULL, file_id INTEGER NOT NULL, minute INTEGER NOT NULL, dataset TEXT NOT NULL, action TEXT NOT NULL,
+  outcome TEXT NOT NULL, host INTEGER NOT NULL, hname TEXT NOT NULL, entity_id TEXT NOT NULL, pparent TEXT NOT NULL,
+  pname TEXT NOT NULL, pid INTEGER NOT NULL, ppid INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (stream, file_id, minute, dataset, action, outcome, host, hname, entity_id, pparent, pname, pid, ppid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (stream INTEGER NOT NULL, file_id INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, end INTEGER NOT NULL, PRIMARY KEY (stream, file_id));
 CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, host_id TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS terms (kind INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
@@ -106,13 +135,22 @@ CREATE INDEX IF NOT EXISTS terms_value ON terms (value, kind);
 CREATE INDEX IF NOT EXISTS terms_rid ON terms (rid);
 `;
 
+/**
+ * `rollup`: the events search's keys (common/search/filter.ts) counted per minute and JSONL file, kept by the writer
+ * in the transaction that inserts the rows, so counts over a window read a row per (minute, process, action, …)
+ * instead of a row per event. Absent values are '' and -1 (sqlite's NULLs are never equal in a key); the search
+ * never asks for those. Its file columns let a deleted file take its counts with it.
+ */
+export const ROLLUP_MINUTE_MS = 60_000;
+export const ROLLUP_KEYS = ['dataset', 'action', 'outcome', 'host', 'hname', 'entity_id', 'pparent', 'pname', 'pid', 'ppid'] as const;
+
 /** `x IN (…)` over a JSON array parameter: one placeholder whatever the list length (no variable limit). */
 const inList = (column: string) => `${column} IN (SELECT value FROM json_each(?))`;
 
 /** The columns of `events`, in SCHEMA's order: what a row of this version must have. */
 export const EVENT_COLUMNS = [
   'ts', 'seq', 'stream', 'dataset', 'action', 'entity_id', 'parent_entity_id', 'path', 'path2', 'ip', 'port', 'ip2', 'port2',
-  'event_id', 'host', 'side', 'file_id', 'offset', 'length',
+  'event_id', 'host', 'side', 'file_id', 'offset', 'length', 'outcome', 'pname', 'pid', 'ppid', 'pparent', 'hname',
 ] as const;
 
 /**
@@ -124,7 +162,7 @@ export function indexProblem(db: Database, path: string): IndexProblem | undefin
   if (version !== INDEX_VERSION) return { kind: 'version', version, message: `it has format version ${version}; this provmon uses ${INDEX_VERSION}` };
   const columns = db.query<{ name: string }, []>("SELECT name FROM pragma_table_info('events')").all().map((c) => c.name);
   const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
-  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms'].every((t) => tables.includes(t))) {
+  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms', 'rollup'].every((t) => tables.includes(t))) {
     return { kind: 'schema', message: 'its tables are not the ones this provmon writes' };
   }
   // A file cut short still opens, and its header still counts the pages it had: compare with what is there. Not
@@ -161,6 +199,27 @@ export function isDamageError(error: unknown): boolean {
  * document, so the JSONL stays the single copy of the data and the index can always be rebuilt from it. Only the
  * index worker (index-writer.ts) writes it; readers open it read-only, so they can run beside a writing sensor.
  */
+/**
+ * `matchesFilter` (common/search/filter.ts) as a WHERE clause over the columns `events` and `rollup` share, plus
+ * the search's datasets; undefined for free text (a substring of several fields: no column holds it).
+ */
+function filterWhere(f: EventFilter): { where: string; args: (string | number)[] } | undefined {
+  if (f.text) return undefined;
+  const where: string[] = [inList('dataset')];
+  const args: (string | number)[] = [JSON.stringify(SEARCH_DATASETS.map((d) => `provmon.${d}`))];
+  if (f.hosts?.length) {
+    where.push(`(${inList('hname')} OR host IN (SELECT id FROM hosts WHERE ${inList('host_id')}))`);
+    args.push(JSON.stringify(f.hosts), JSON.stringify(f.hosts));
+  }
+  if (f.actions?.length) (where.push(inList('action')), args.push(JSON.stringify(f.actions)));
+  if (f.outcome) (where.push('outcome = ?'), args.push(f.outcome));
+  if (f.processName !== undefined) (where.push('pname = ?'), args.push(f.processName));
+  if (f.pid !== undefined) (where.push('pid = ?'), args.push(f.pid));
+  if (f.ppid !== undefined) (where.push('ppid = ?'), args.push(f.ppid));
+  if (f.entityId !== undefined) (where.push('(entity_id = ? OR pparent = ?)'), args.push(f.entityId, f.entityId));
+  return { where: where.join(' AND '), args };
+}
+
 export class EventIndex {
   readonly db: Database;
   private readonly hostIds = new Map<string, number>();
@@ -263,6 +322,88 @@ export class EventIndex {
       args.push(q.limit);
     }
     return this.db.query<EventHit, (string | number)[]>(sql).all(...args);
+  }
+
+  /**
+   * The events search (common/search/filter.ts's `matchesFilter` is the meaning; this is it over the index's
+   * columns): counts over every match of a window and the locations of one page, newest or oldest first by
+   * (@timestamp, event.sequence, event.id), without reading a document. Whole minutes inside the window are counted
+   * from `rollup`; only the window's partial edge minutes and the minutes the page falls in read `events` rows.
+   * Undefined when the filter has free text: no column holds what it searches.
+   */
+  searchEventsPage(window: TimeWindow, filter: EventFilter, sort: 'asc' | 'desc', limit: number, offset: number): { counts: EventCounts; hits: EventHit[] } | undefined {
+    const f = filterWhere(filter);
+    if (!f) return undefined;
+    const m = this.matchesPerMinute(window, f);
+    const counts: EventCounts = { total: 0, actions: {}, failures: 0, processes: 0, hosts: 0 };
+    const processes = new Set<string>();
+    const hosts = new Set<number>();
+    const noHost = this.hostIds.get('') ?? this.lookupHost('');
+    for (const row of this.db
+      .query<{ action: string; failed: number; entity_id: string | null; host: number; n: number }, (string | number)[]>(
+        `WITH m AS (${m.sql}) SELECT action, outcome = 'failure' AS failed, entity_id, host, SUM(n) AS n FROM m GROUP BY action, failed, entity_id, host`,
+      )
+      .all(...m.args)) {
+      counts.total += row.n;
+      counts.actions[row.action] = (counts.actions[row.action] ?? 0) + row.n;
+      if (row.failed) counts.failures += row.n;
+      if (row.entity_id) processes.add(row.entity_id);
+      if (row.host !== noHost) hosts.add(row.host);
+    }
+    counts.processes = processes.size;
+    counts.hosts = hosts.size;
+    if (counts.total <= offset) return { counts, hits: [] };
+
+    // The minutes the page falls in, from the per-minute counts, and how many matches come before them.
+    const dir = sort === 'asc' ? 'ASC' : 'DESC';
+    const minutes = this.db
+      .query<{ minute: number; n: number }, (string | number)[]>(`WITH m AS (${m.sql}) SELECT minute, SUM(n) AS n FROM m GROUP BY minute ORDER BY minute ${dir}`)
+      .all(...m.args);
+    let before = 0;
+    let covered = 0;
+    let first: number | undefined;
+    let last = 0;
+    for (const { minute, n } of minutes) {
+      if (first === undefined) {
+        if (before + n <= offset) {
+          before += n;
+          continue;
+        }
+        first = minute;
+      }
+      last = minute;
+      covered += n;
+      if (before + covered >= offset + limit) break;
+    }
+    const lo = Math.max(Math.min(first!, last) * ROLLUP_MINUTE_MS, window.from === undefined ? -Infinity : parseTimestamp(window.from));
+    const hiMinute = (Math.max(first!, last) + 1) * ROLLUP_MINUTE_MS;
+    const to = window.to === undefined ? undefined : parseTimestamp(window.to);
+    const hits = this.db
+      .query<EventHit, (string | number)[]>(
+        `SELECT stream, file_id AS fileId, offset, length, event_id AS eventId FROM events WHERE ${f.where} AND ts >= ? AND ts < ?${to === undefined ? '' : ' AND ts <= ?'} ` +
+          `ORDER BY ts ${dir}, seq ${dir}, event_id ${dir} LIMIT ? OFFSET ?`,
+      )
+      .all(...f.args, lo, hiMinute, ...(to === undefined ? [] : [to]), limit, offset - before);
+    return { counts, hits };
+  }
+
+  /**
+   * A subquery of every match of the window as (minute, action, outcome, entity_id, host, n): whole minutes from
+   * `rollup`, the partial minutes at the window's edges from `events` (one row each).
+   */
+  private matchesPerMinute(window: TimeWindow, f: { where: string; args: (string | number)[] }): { sql: string; args: (string | number)[] } {
+    const from = window.from === undefined ? undefined : parseTimestamp(window.from);
+    const to = window.to === undefined ? undefined : parseTimestamp(window.to);
+    // Whole minutes: [firstWhole, lastWhole], every event of which lies inside [from, to].
+    const firstWhole = from === undefined ? undefined : Math.ceil(from / ROLLUP_MINUTE_MS);
+    const lastWhole = to === undefined ? undefined : Math.floor(to / ROLLUP_MINUTE_MS) - 1;
+    const rows = (range: string) => `SELECT CAST(ts / ${ROLLUP_MINUTE_MS} AS INTEGER) AS minute, action, outcome, entity_id, host, 1 AS n FROM events WHERE ${f.where} AND ${range}`;
+    if (firstWhole !== undefined && lastWhole !== undefined && firstWhole > lastWhole) return { sql: rows('ts >= ? AND ts <= ?'), args: [...f.args, from!, to!] };
+    const parts = [`SELECT minute, action, outcome, entity_id, host, n FROM rollup WHERE ${f.where}${firstWhole === undefined ? '' : ' AND minute >= ?'}${lastWhole === undefined ? '' : ' AND minute <= ?'}`];
+    const args: (string | number)[] = [...f.args, ...(firstWhole === undefined ? [] : [firstWhole]), ...(lastWhole === undefined ? [] : [lastWhole])];
+    if (from !== undefined) (parts.push(rows('ts >= ? AND ts < ?')), args.push(...f.args, from, firstWhole! * ROLLUP_MINUTE_MS));
+    if (to !== undefined) (parts.push(rows('ts >= ? AND ts <= ?')), args.push(...f.args, (lastWhole! + 1) * ROLLUP_MINUTE_MS, to));
+    return { sql: parts.join(' UNION ALL '), args };
   }
 
   /** The latest process starts (fork, exec, already_running), in time order: finding a process by pid. */

@@ -12,15 +12,15 @@ export interface StreamFiles {
 
 /**
  * Index keys of one event as the flat values a row message carries: the `events` columns in order, except that
- * `host` is the host.id text (the worker numbers it) and a 20th value holds the TERM_* pairs or null.
+ * `host` is the host.id text (the worker numbers it) and a last value holds the TERM_* pairs or null.
  */
-export const ROW_FIELDS = 20;
+export const ROW_FIELDS = 26;
 export const ROW_STREAM = 2;
 export const ROW_HOST = 14;
 export const ROW_FILE = 16;
 export const ROW_OFFSET = 17;
 export const ROW_LENGTH = 18;
-export const ROW_TERMS = 19;
+export const ROW_TERMS = 25;
 
 export type ToIndexWorker =
   | { type: 'open'; seq: number; indexPath: string; dir: string; streams: StreamFiles[]; files: { stream: number; fileId: number }[]; shared: SharedArrayBuffer }

@@ -1,12 +1,18 @@
 import { Database, type Statement } from 'bun:sqlite';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { INDEX_VERSION, indexProblem, isDamageError, SCHEMA, type IndexProblem } from './event-index.ts';
+import { EVENT_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, ROLLUP_MINUTE_MS, SCHEMA, type IndexProblem } from './event-index.ts';
 import { ROW_FIELDS, ROW_FILE, ROW_HOST, ROW_LENGTH, ROW_OFFSET, ROW_STREAM, ROW_TERMS } from './index-protocol.ts';
 
-/** Rows per multi-row INSERT: 64 × 19 parameters stays far below sqlite's variable limit. */
+/** Rows per multi-row INSERT: 64 × 25 parameters stays far below sqlite's variable limit. */
 const MULTI = 64;
-const COLUMNS = '(ts, seq, stream, dataset, action, entity_id, parent_entity_id, path, path2, ip, port, ip2, port2, event_id, host, side, file_id, offset, length)';
+const COLUMNS = `(${EVENT_COLUMNS.join(', ')})`;
 const ONE_ROW = `(${new Array(ROW_FIELDS - 1).fill('?').join(',')})`;
+/** Where each rollup key sits in a flat row ('' / -1 for an absent value, see event-index.ts). */
+const ROLLUP_FIELDS = ROLLUP_KEYS.map((k) => ({ at: EVENT_COLUMNS.indexOf(k), absent: k === 'pid' || k === 'ppid' ? -1 : '' }));
+const TS = EVENT_COLUMNS.indexOf('ts');
+const ROLLUP_UPSERT =
+  `INSERT INTO rollup (stream, file_id, minute, ${ROLLUP_KEYS.join(', ')}, n) VALUES (${new Array(ROLLUP_KEYS.length + 4).fill('?').join(',')}) ` +
+  `ON CONFLICT DO UPDATE SET n = n + excluded.n`;
 
 export interface Quarantine {
   /** where the damaged file went */
@@ -51,6 +57,7 @@ export class IndexWriter {
   private insertOne!: Statement;
   private insertTerm!: Statement;
   private upsertFile!: Statement;
+  private upsertRollup!: Statement;
   private readonly hostIds = new Map<string, number>();
   /** per `${stream}:${fileId}`: end of the indexed lines (rows before it are already in) */
   private readonly ends = new Map<string, number>();
@@ -108,6 +115,7 @@ export class IndexWriter {
 
   private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>): void {
     const params: unknown[] = new Array((ROW_FIELDS - 1) * MULTI);
+    const rollup = new Map<string, { key: unknown[]; n: number }>();
     this.db.transaction(() => {
       for (let r = 0; r < fresh.length; ) {
         const many = fresh.length - r >= MULTI;
@@ -124,6 +132,12 @@ export class IndexWriter {
         for (let k = 0; k < count; k++) {
           const b = fresh[r + k]!;
           const rid = last - count + 1 + k;
+          const rolled: unknown[] = [flat[b + ROW_STREAM], flat[b + ROW_FILE], Math.floor((flat[b + TS] as number) / ROLLUP_MINUTE_MS)];
+          for (const f of ROLLUP_FIELDS) rolled.push(f.at === ROW_HOST ? params[k * (ROW_FIELDS - 1) + ROW_HOST] : (flat[b + f.at] ?? f.absent));
+          const text = JSON.stringify(rolled);
+          const have = rollup.get(text);
+          if (have) have.n++;
+          else rollup.set(text, { key: rolled, n: 1 });
           const terms = flat[b + ROW_TERMS] as [number, string][] | null;
           if (terms) for (const [kind, value] of terms) this.insertTerm.run(kind, value, rid);
           const stream = flat[b + ROW_STREAM] as number;
@@ -139,6 +153,7 @@ export class IndexWriter {
         r += count;
       }
       for (const f of fileRuns.values()) this.upsertFile.run(f.stream, f.fileId, f.lo, f.hi, f.end);
+      for (const { key, n } of rollup.values()) this.upsertRollup.run(...(key as Parameters<Statement['run']>), n);
     })();
   }
 
@@ -152,13 +167,14 @@ export class IndexWriter {
       this.db.run('DELETE FROM terms WHERE rid IN (SELECT rowid FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?)', args);
       const n = this.db.run('DELETE FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?', args).changes;
       this.db.run('DELETE FROM files WHERE stream = ? AND file_id = ?', [stream, fileId]);
+      this.db.run('DELETE FROM rollup WHERE stream = ? AND file_id = ?', [stream, fileId]);
       return n;
     })();
   }
 
   close(): void {
     // Prepared statements left open would keep the connection (and its lock) alive after close(): finalize first.
-    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile]) stmt.finalize();
+    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile, this.upsertRollup]) stmt.finalize();
     this.db.close(true);
   }
 
@@ -179,6 +195,7 @@ export class IndexWriter {
     this.insertMany = db.prepare(`INSERT INTO events ${COLUMNS} VALUES ${new Array(MULTI).fill(ONE_ROW).join(',')}`);
     this.insertOne = db.prepare(`INSERT INTO events ${COLUMNS} VALUES ${ONE_ROW}`);
     this.insertTerm = db.prepare('INSERT INTO terms (kind, value, rid) VALUES (?, ?, ?)');
+    this.upsertRollup = db.prepare(ROLLUP_UPSERT);
     // Per JSONL file: the rowid range of its rows and the end of its indexed lines. This replaces an index on
     // (stream, file_id, offset), which every insert paid for and only start-up and eviction used.
     this.upsertFile = db.prepare(
