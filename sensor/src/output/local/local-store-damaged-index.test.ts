@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { makeEvent } from '../../../../test/support/events.ts';
 import { LocalStoreSource } from '../../graph/local-source.ts';
+import { INDEX_VERSION } from './event-index.ts';
 import { INDEX_FILE, LocalStore } from './local-store.ts';
 
 const ROOT = resolve(import.meta.dir, '../../../..');
@@ -50,11 +51,28 @@ const damages: [name: string, damage: (path: string) => void, problem: string][]
     'version',
   ],
   [
+    // What a store written before the events search's rollup holds: it is rebuilt in the current format.
+    'the previous format version (2: no rollup, no search columns)',
+    (path) => {
+      rmSync(path);
+      const db = new Database(path, { create: true });
+      db.exec(`CREATE TABLE events (ts REAL NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, dataset TEXT NOT NULL, action TEXT NOT NULL,
+        entity_id TEXT, parent_entity_id TEXT, path TEXT, path2 TEXT, ip TEXT, port INTEGER, ip2 TEXT, port2 INTEGER, event_id TEXT NOT NULL,
+        host INTEGER NOT NULL, side INTEGER NOT NULL, file_id INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL);
+        CREATE TABLE files (stream INTEGER NOT NULL, file_id INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, end INTEGER NOT NULL, PRIMARY KEY (stream, file_id));
+        CREATE TABLE hosts (id INTEGER PRIMARY KEY, host_id TEXT NOT NULL UNIQUE);
+        CREATE TABLE terms (kind INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
+        PRAGMA user_version = 2`);
+      db.close();
+    },
+    'version',
+  ],
+  [
     'another schema under this version',
     (path) => {
       rmSync(path);
       const db = new Database(path, { create: true });
-      db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, doc TEXT); PRAGMA user_version = 2');
+      db.exec(`CREATE TABLE events (id INTEGER PRIMARY KEY, doc TEXT); PRAGMA user_version = ${INDEX_VERSION}`);
       db.close();
     },
     'schema',
