@@ -193,3 +193,14 @@ export const ROW_FIELDS = [
   '@timestamp', 'event.id', 'event.start', 'event.duration', 'host.name', 'network.transport', 'source.ip', 'source.port',
   'destination.ip', 'destination.port', 'destination.domain', 'provmon.flow', 'process.name', 'process.entity_id',
 ];
+
+/**
+ * Every field a flows answer reads from a final flow report: what the filter compares (filter.ts), every
+ * dimension, and a table row or scatter point. The local store keeps these, and only these, per flow in its index.
+ */
+export const FLOW_DOC_FIELDS = [
+  ...new Set([
+    ...ROW_FIELDS, 'event.dataset', 'data_stream.dataset', 'source.domain',
+    ...DIMENSIONS.flatMap((d) => [d.field, ...(d.label ? [d.label] : [])]),
+  ]),
+];

@@ -1,6 +1,7 @@
 /**
  * The flows answer two ways on the same flows: Elasticsearch aggregations (the real test node, provmon's own
- * templates from `provmon setup --core-only`) and the local store read through its embedded index. Flows come from
+ * templates from `provmon setup --core-only`) and the local store, both from its index's flow table and from its flow
+ * documents (the path for stores without that table). Flows come from
  * the committed real captures (through the sensor's own pipeline and document builder, periodic reports included)
  * and from a synthetic set wide enough that every ranked chart has values beyond its top buckets.
  */
@@ -69,10 +70,14 @@ afterAll(async () => {
   await client?.close();
 });
 
+/** Elasticsearch's answer, and the local store's: the same from its index's flow table as from its flow documents. */
 const both = async (filter: FlowFilter, request: FlowsRequest): Promise<[Omit<FlowsAnswer, 'scan'>, Omit<FlowsAnswer, 'scan'>]> => {
   const { scan: _e, ...es } = await esFlowsAnswer(client, filter, request, INDEX);
   const { scan, ...mem } = await localFlowsAnswer(store, filter, request);
   expect(scan.truncated).toBe(false);
+  const { scan: indexScan, ...indexed } = local.flowsAnswer(filter, request, Infinity);
+  expect(indexScan.truncated).toBe(false);
+  expect(indexed).toEqual(mem);
   return [es, mem];
 };
 

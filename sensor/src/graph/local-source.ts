@@ -14,6 +14,9 @@ import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
+import type { FlowsAnswer, FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
+import { flowPredicate, type FlowFilter } from '../../../kibana-plugin/common/flows/filter.ts';
+import { FlowAccumulator } from '../../../kibana-plugin/common/flows/memory-flows.ts';
 import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from '../../../kibana-plugin/common/search/events.ts';
 import { ProvmonError } from '../errors.ts';
 import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
@@ -138,6 +141,23 @@ export class LocalStoreSource implements EventSource {
       scanned: events.length,
       truncated: false,
     };
+  }
+
+  /**
+   * The flows answer from the index's flow table (each final report's fields, no JSONL read), aggregated with the
+   * same accumulator and predicate as reading the flow documents; at most `maxScan` flows (then `truncated`).
+   */
+  flowsAnswer(filter: FlowFilter, request: FlowsRequest, maxScan: number): FlowsAnswer {
+    const acc = new FlowAccumulator(filter, request);
+    const keep = flowPredicate(filter);
+    let scanned = 0;
+    for (const text of this.index.flowDocs(filter)) {
+      if (scanned === maxScan) return { ...acc.answer(), scan: { truncated: true, scanned } };
+      scanned++;
+      const doc = JSON.parse(text) as EcsEvent;
+      if (keep(doc)) acc.add(doc);
+    }
+    return { ...acc.answer(), scan: { truncated: false, scanned } };
   }
 
   /** The latest `limit` process starts (fork, exec, already_running), in time order. */

@@ -7,6 +7,7 @@ import { esStatus } from '../../../kibana-plugin/common/search/es-store.ts';
 import { esFlowsAnswer } from '../../../kibana-plugin/common/flows/es-flows.ts';
 import { esEventsAnswer } from '../../../kibana-plugin/common/search/es-events.ts';
 import type { ErrorDescriber } from '../../../kibana-plugin/server/dispatch.ts';
+import { MAX_FLOW_SCAN } from '../../../kibana-plugin/server/flows-route.ts';
 import { ProvmonError } from '../errors.ts';
 import { createClient, describeTarget } from '../output/elasticsearch/client.ts';
 import { esError, type SourceSpec } from '../graph/cli.ts';
@@ -31,6 +32,7 @@ export function openUiStore(spec: SourceSpec, notice: (message: string) => void)
       descriptor: { type: 'local', events_dir: spec.dir },
       info: async () => local.info(),
       events: async (query) => local.eventsAnswer(query),
+      flows: async (filter, request) => local.flowsAnswer(filter, request, MAX_FLOW_SCAN),
     };
     return {
       where: store.where,

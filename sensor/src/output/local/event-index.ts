@@ -5,6 +5,8 @@ import type { LineLocation } from './jsonl-writer.ts';
 import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
 import { SEARCH_DATASETS, type EventFilter } from '../../../../kibana-plugin/common/search/filter.ts';
+import { FLOW_DOC_FIELDS, getter } from '../../../../kibana-plugin/common/flows/answer.ts';
+import { wholeMs, type FlowFilter } from '../../../../kibana-plugin/common/flows/filter.ts';
 
 /**
  * Bumped whenever the schema changes. An index of another version is set aside and rebuilt from the JSONL files
@@ -78,7 +80,32 @@ export function pushIndexRow(out: unknown[], doc: EcsEvent, stream: number, at: 
     p?.parent?.entity_id ?? null,
     doc.host?.name ?? null,
     terms,
+    flowValues(doc),
   );
+}
+
+/** A final flow report's `flows` values (FLOW_COLUMNS' order), or null for any other document. */
+function flowValues(doc: EcsEvent): unknown[] | null {
+  if (doc.provmon?.flow?.final !== true || (doc.data_stream?.dataset ?? doc.event.dataset) !== 'provmon.flow') return null;
+  const slim: Record<string, unknown> = {};
+  for (const path of FLOW_DOC_FIELDS) {
+    const value = getter(path)(doc);
+    if (value.length === 0) continue;
+    const parts = path.split('.');
+    let at = slim;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]!] = valueAt(doc, parts);
+  }
+  return [
+    doc.host?.name ?? null, doc.network?.transport ?? null, doc.source?.ip ?? null, doc.destination?.ip ?? null, doc.source?.port ?? null,
+    doc.destination?.port ?? null, doc.source?.domain ?? null, doc.destination?.domain ?? null, doc.process?.name ?? null, JSON.stringify(slim),
+  ];
+}
+
+function valueAt(doc: unknown, parts: string[]): unknown {
+  let cur = doc;
+  for (const part of parts) cur = (cur as Record<string, unknown>)[part];
+  return cur;
 }
 
 export interface TimeWindow {
@@ -128,6 +155,12 @@ CREATE TABLE IF NOT EXISTS rollup (
   pname TEXT NOT NULL, pid INTEGER NOT NULL, ppid INTEGER NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (stream, file_id, minute, dataset, action, outcome, host, hname, entity_id, pparent, pname, pid, ppid)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flows (
+  ts REAL NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, stream INTEGER NOT NULL, file_id INTEGER NOT NULL,
+  hname TEXT, transport TEXT, sip TEXT, dip TEXT, sport INTEGER, dport INTEGER, sdomain TEXT, ddomain TEXT, pname TEXT, doc TEXT NOT NULL,
+  PRIMARY KEY (ts, seq, event_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS flows_file ON flows (stream, file_id);
 CREATE TABLE IF NOT EXISTS files (stream INTEGER NOT NULL, file_id INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, end INTEGER NOT NULL, PRIMARY KEY (stream, file_id));
 CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, host_id TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS terms (kind INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
@@ -142,6 +175,13 @@ CREATE INDEX IF NOT EXISTS terms_rid ON terms (rid);
  * never asks for those. Its file columns let a deleted file take its counts with it.
  */
 export const ROLLUP_MINUTE_MS = 60_000;
+
+/**
+ * `flows`: each final flow report (the one that carries the flow's totals, common/flows/filter.ts) with the fields
+ * the flows answer reads (FLOW_DOC_FIELDS) as a small JSON document, clustered in time order, plus the columns a
+ * flow filter narrows by. The flows route aggregates these instead of reading every flow line of the JSONL files.
+ */
+export const FLOW_COLUMNS = ['hname', 'transport', 'sip', 'dip', 'sport', 'dport', 'sdomain', 'ddomain', 'pname', 'doc'] as const;
 export const ROLLUP_KEYS = ['dataset', 'action', 'outcome', 'host', 'hname', 'entity_id', 'pparent', 'pname', 'pid', 'ppid'] as const;
 
 /** `x IN (…)` over a JSON array parameter: one placeholder whatever the list length (no variable limit). */
@@ -162,7 +202,7 @@ export function indexProblem(db: Database, path: string): IndexProblem | undefin
   if (version !== INDEX_VERSION) return { kind: 'version', version, message: `it has format version ${version}; this provmon uses ${INDEX_VERSION}` };
   const columns = db.query<{ name: string }, []>("SELECT name FROM pragma_table_info('events')").all().map((c) => c.name);
   const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
-  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms', 'rollup'].every((t) => tables.includes(t))) {
+  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms', 'rollup', 'flows'].every((t) => tables.includes(t))) {
     return { kind: 'schema', message: 'its tables are not the ones this provmon writes' };
   }
   // A file cut short still opens, and its header still counts the pages it had: compare with what is there. Not
@@ -405,6 +445,26 @@ export class EventIndex {
     if (from !== undefined) (parts.push(rows('ts >= ? AND ts < ?')), args.push(...f.args, from, firstWhole! * ROLLUP_MINUTE_MS));
     if (to !== undefined) (parts.push(rows('ts >= ? AND ts <= ?')), args.push(...f.args, (lastWhole! + 1) * ROLLUP_MINUTE_MS, to));
     return { sql: parts.join(' UNION ALL '), args };
+  }
+
+  /**
+   * The final flow reports a flow filter can match (common/flows/filter.ts: its columns, its whole-millisecond
+   * window), as their FLOW_DOC_FIELDS documents, in time order; the caller keeps what flowPredicate keeps.
+   */
+  *flowDocs(f: FlowFilter): Generator<string> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (f.from) (where.push('ts >= ?'), args.push(wholeMs(f.from)));
+    if (f.to) (where.push('ts < ?'), args.push(wholeMs(f.to) + 1));
+    if (f.host) (where.push('hname = ?'), args.push(f.host));
+    if (f.transport) (where.push('transport = ?'), args.push(f.transport));
+    if (f.ip) (where.push('(sip = ? OR dip = ?)'), args.push(f.ip, f.ip));
+    if (f.port !== undefined) (where.push('(sport = ? OR dport = ?)'), args.push(f.port, f.port));
+    if (f.domain) (where.push('(sdomain = ? OR ddomain = ?)'), args.push(f.domain, f.domain));
+    if (f.process) (where.push('pname = ?'), args.push(f.process));
+    const sql = `SELECT doc FROM flows${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, seq, event_id`;
+    // Streamed row by row: a million flows are never held at once.
+    for (const row of this.db.query<{ doc: string }, (string | number)[]>(sql).iterate(...args)) yield row.doc;
   }
 
   /** The latest process starts (fork, exec, already_running), in time order: finding a process by pid. */

@@ -11,16 +11,19 @@ export interface StreamFiles {
 }
 
 /**
- * Index keys of one event as the flat values a row message carries: the `events` columns in order, except that
- * `host` is the host.id text (the worker numbers it) and a last value holds the TERM_* pairs or null.
+ * Index keys of one event as the flat values a row message carries: the `events` columns in order (ROW_COLUMNS of
+ * them), except that `host` is the host.id text (the worker numbers it); then the TERM_* pairs or null, then a
+ * final flow report's `flows` values or null.
  */
-export const ROW_FIELDS = 26;
+export const ROW_COLUMNS = 25;
+export const ROW_FIELDS = 27;
 export const ROW_STREAM = 2;
 export const ROW_HOST = 14;
 export const ROW_FILE = 16;
 export const ROW_OFFSET = 17;
 export const ROW_LENGTH = 18;
 export const ROW_TERMS = 25;
+export const ROW_FLOW = 26;
 
 export type ToIndexWorker =
   | { type: 'open'; seq: number; indexPath: string; dir: string; streams: StreamFiles[]; files: { stream: number; fileId: number }[]; shared: SharedArrayBuffer }

@@ -1,15 +1,17 @@
 import { Database, type Statement } from 'bun:sqlite';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { EVENT_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, ROLLUP_MINUTE_MS, SCHEMA, type IndexProblem } from './event-index.ts';
-import { ROW_FIELDS, ROW_FILE, ROW_HOST, ROW_LENGTH, ROW_OFFSET, ROW_STREAM, ROW_TERMS } from './index-protocol.ts';
+import { EVENT_COLUMNS, FLOW_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, ROLLUP_MINUTE_MS, SCHEMA, type IndexProblem } from './event-index.ts';
+import { ROW_COLUMNS, ROW_FIELDS, ROW_FILE, ROW_FLOW, ROW_HOST, ROW_LENGTH, ROW_OFFSET, ROW_STREAM, ROW_TERMS } from './index-protocol.ts';
 
-/** Rows per multi-row INSERT: 64 × 25 parameters stays far below sqlite's variable limit. */
+/** Rows per multi-row INSERT: 64 × ROW_COLUMNS parameters stays far below sqlite's variable limit. */
 const MULTI = 64;
 const COLUMNS = `(${EVENT_COLUMNS.join(', ')})`;
-const ONE_ROW = `(${new Array(ROW_FIELDS - 1).fill('?').join(',')})`;
+const ONE_ROW = `(${new Array(ROW_COLUMNS).fill('?').join(',')})`;
 /** Where each rollup key sits in a flat row ('' / -1 for an absent value, see event-index.ts). */
 const ROLLUP_FIELDS = ROLLUP_KEYS.map((k) => ({ at: EVENT_COLUMNS.indexOf(k), absent: k === 'pid' || k === 'ppid' ? -1 : '' }));
 const TS = EVENT_COLUMNS.indexOf('ts');
+const SEQ = EVENT_COLUMNS.indexOf('seq');
+const EVENT_ID = EVENT_COLUMNS.indexOf('event_id');
 const ROLLUP_UPSERT =
   `INSERT INTO rollup (stream, file_id, minute, ${ROLLUP_KEYS.join(', ')}, n) VALUES (${new Array(ROLLUP_KEYS.length + 4).fill('?').join(',')}) ` +
   `ON CONFLICT DO UPDATE SET n = n + excluded.n`;
@@ -58,6 +60,7 @@ export class IndexWriter {
   private insertTerm!: Statement;
   private upsertFile!: Statement;
   private upsertRollup!: Statement;
+  private insertFlow!: Statement;
   private readonly hostIds = new Map<string, number>();
   /** per `${stream}:${fileId}`: end of the indexed lines (rows before it are already in) */
   private readonly ends = new Map<string, number>();
@@ -114,7 +117,7 @@ export class IndexWriter {
   }
 
   private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>): void {
-    const params: unknown[] = new Array((ROW_FIELDS - 1) * MULTI);
+    const params: unknown[] = new Array((ROW_COLUMNS) * MULTI);
     const rollup = new Map<string, { key: unknown[]; n: number }>();
     this.db.transaction(() => {
       for (let r = 0; r < fresh.length; ) {
@@ -122,24 +125,26 @@ export class IndexWriter {
         const count = many ? MULTI : 1;
         for (let k = 0; k < count; k++) {
           const b = fresh[r + k]!;
-          const p = k * (ROW_FIELDS - 1);
-          for (let f = 0; f < ROW_FIELDS - 1; f++) params[p + f] = flat[b + f];
+          const p = k * (ROW_COLUMNS);
+          for (let f = 0; f < ROW_COLUMNS; f++) params[p + f] = flat[b + f];
           params[p + ROW_HOST] = this.hostNumber(flat[b + ROW_HOST] as string);
         }
         const stmt = many ? this.insertMany : this.insertOne;
-        const last = Number(stmt.run(...((many ? params : params.slice(0, ROW_FIELDS - 1)) as Parameters<Statement['run']>)).lastInsertRowid);
+        const last = Number(stmt.run(...((many ? params : params.slice(0, ROW_COLUMNS)) as Parameters<Statement['run']>)).lastInsertRowid);
         // One statement's rows get consecutive rowids (a rowid table with a single writer).
         for (let k = 0; k < count; k++) {
           const b = fresh[r + k]!;
           const rid = last - count + 1 + k;
           const rolled: unknown[] = [flat[b + ROW_STREAM], flat[b + ROW_FILE], Math.floor((flat[b + TS] as number) / ROLLUP_MINUTE_MS)];
-          for (const f of ROLLUP_FIELDS) rolled.push(f.at === ROW_HOST ? params[k * (ROW_FIELDS - 1) + ROW_HOST] : (flat[b + f.at] ?? f.absent));
+          for (const f of ROLLUP_FIELDS) rolled.push(f.at === ROW_HOST ? params[k * (ROW_COLUMNS) + ROW_HOST] : (flat[b + f.at] ?? f.absent));
           const text = JSON.stringify(rolled);
           const have = rollup.get(text);
           if (have) have.n++;
           else rollup.set(text, { key: rolled, n: 1 });
           const terms = flat[b + ROW_TERMS] as [number, string][] | null;
           if (terms) for (const [kind, value] of terms) this.insertTerm.run(kind, value, rid);
+          const flow = flat[b + ROW_FLOW] as unknown[] | null;
+          if (flow) this.insertFlow.run(...([flat[b + TS], flat[b + SEQ], flat[b + EVENT_ID], flat[b + ROW_STREAM], flat[b + ROW_FILE], ...flow] as Parameters<Statement['run']>));
           const stream = flat[b + ROW_STREAM] as number;
           const fileId = flat[b + ROW_FILE] as number;
           const end = (flat[b + ROW_OFFSET] as number) + (flat[b + ROW_LENGTH] as number) + 1;
@@ -168,13 +173,14 @@ export class IndexWriter {
       const n = this.db.run('DELETE FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?', args).changes;
       this.db.run('DELETE FROM files WHERE stream = ? AND file_id = ?', [stream, fileId]);
       this.db.run('DELETE FROM rollup WHERE stream = ? AND file_id = ?', [stream, fileId]);
+      this.db.run('DELETE FROM flows WHERE stream = ? AND file_id = ?', [stream, fileId]);
       return n;
     })();
   }
 
   close(): void {
     // Prepared statements left open would keep the connection (and its lock) alive after close(): finalize first.
-    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile, this.upsertRollup]) stmt.finalize();
+    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile, this.upsertRollup, this.insertFlow]) stmt.finalize();
     this.db.close(true);
   }
 
@@ -196,6 +202,7 @@ export class IndexWriter {
     this.insertOne = db.prepare(`INSERT INTO events ${COLUMNS} VALUES ${ONE_ROW}`);
     this.insertTerm = db.prepare('INSERT INTO terms (kind, value, rid) VALUES (?, ?, ?)');
     this.upsertRollup = db.prepare(ROLLUP_UPSERT);
+    this.insertFlow = db.prepare(`INSERT OR IGNORE INTO flows (ts, seq, event_id, stream, file_id, ${FLOW_COLUMNS.join(', ')}) VALUES (${new Array(FLOW_COLUMNS.length + 5).fill('?').join(',')})`);
     // Per JSONL file: the rowid range of its rows and the end of its indexed lines. This replaces an index on
     // (stream, file_id, offset), which every insert paid for and only start-up and eviction used.
     this.upsertFile = db.prepare(
