@@ -1,7 +1,8 @@
 /**
- * GET /api/provmon/flows: every chart of the Flows page in one answer (common/flows/answer.ts). Elasticsearch
- * stores aggregate (store.flows); the local store's flows are read through its embedded index, a time window at a
- * time, and aggregated here with the same definitions.
+ * GET /api/provmon/flows: every chart of the Flows page in one answer (common/flows/answer.ts). Stores aggregate
+ * where they can (store.flows: Elasticsearch aggregations; the local store's flow table in its index); any other
+ * store's flow documents are read through its event source, a time window at a time, and aggregated here with the
+ * same definitions (localFlowsAnswer).
  */
 import { INTERVALS, TABLE_SORTS, type FlowsAnswer, type FlowsRequest, type IntervalName, type TableSort } from '../common/flows/answer.ts';
 import { flowPredicate, type FlowFilter } from '../common/flows/filter.ts';
