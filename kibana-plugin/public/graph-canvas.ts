@@ -29,6 +29,16 @@ export function severityOf(n: Pick<GraphNode, 'flags'>): string | undefined {
   return best;
 }
 
+/** cy.fit() over the nodes' boxes alone: the labels of a large graph are hidden until zoomed in. */
+function fitWithoutLabels(cy: Core, padding = 30): void {
+  const bb = cy.nodes().boundingBox({ includeLabels: false, includeOverlays: false });
+  const w = cy.width();
+  const hgt = cy.height();
+  if (bb.w <= 0 || bb.h <= 0 || w <= 0 || hgt <= 0) return;
+  const zoom = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), Math.min((w - 2 * padding) / bb.w, (hgt - 2 * padding) / bb.h)));
+  cy.viewport({ zoom, pan: { x: (w - zoom * (bb.x1 + bb.x2)) / 2, y: (hgt - zoom * (bb.y1 + bb.y2)) / 2 } });
+}
+
 export interface CanvasProps {
   nodes: GraphNode[];
   edges: GraphEdge[];
@@ -60,12 +70,29 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
         { selector: 'node.poi', style: { 'border-width': 3, 'border-color': '#000' } },
         { selector: 'node.attack', style: { 'border-width': 2, 'border-color': '#BD271E' } },
         { selector: 'node:selected', style: { 'overlay-opacity': 0.2 } },
-        { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: large ? '' : 'data(label)', 'font-size': 7, color: '#69707D' } },
+        // Large graphs: straight edges (bezier bundles of parallel edges cost most of the time to the first frame;
+        // the edge table lists each edge).
+        { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': large ? 'straight' : 'bezier', label: large ? '' : 'data(label)', 'font-size': 7, color: '#69707D' } },
         { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E' } },
       ],
-      // longest-path ranking: network simplex costs much on a thousand nodes and changes little in a provenance graph
-      layout: { name: 'dagre', rankDir: 'LR', ranker: 'longest-path', nodeSep: 14, rankSep: 60, animate: false } as never,
+      // No layout while the elements are added (the default grid would be laid out and fitted for nothing).
+      layout: { name: 'preset', fit: false },
     });
+    // Large graphs: one edge per pair of nodes is laid out (parallel edges of other kinds change no rank and
+    // multiply the crossing reduction's work), and the viewport fits the nodes without measuring hidden labels.
+    const pairs = new Set<string>();
+    const laidOut = large
+      ? cy.elements().filter((el) => {
+          if (el.isNode()) return true;
+          const key = `${el.data('source') as string}\u0000${el.data('target') as string}`;
+          if (pairs.has(key)) return false;
+          pairs.add(key);
+          return true;
+        })
+      : cy.elements();
+    // longest-path ranking: network simplex costs much on a thousand nodes and changes little in a provenance graph
+    laidOut.layout({ name: 'dagre', rankDir: 'LR', ranker: 'longest-path', nodeSep: 14, rankSep: 60, animate: false, fit: !large } as never).run();
+    if (large) fitWithoutLabels(cy);
     cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));
     cy.on('tap', (evt) => {
       if (evt.target === cy) props.onSelect(undefined);
