@@ -8,12 +8,12 @@
 import type { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { resolve } from 'node:path';
-import { removeTempDirs, tempDir } from '../../../sensor/src/graph/testdata/tmp.ts';
+import { removeTempDirs } from '../../../sensor/src/graph/testdata/tmp.ts';
 import { LocalStoreSource } from '../../../sensor/src/graph/local-source.ts';
-import { LocalStore } from '../../../sensor/src/output/local/local-store.ts';
 import { flowDocument } from '../../../sensor/src/pcap/ecs.ts';
 import { processCaptureFile } from '../../../sensor/src/pcap/pipeline.ts';
 import { testClient, testNode } from '../../../test/support/es.ts';
+import { bulkIndex, localStoreOf } from '../../../test/support/same-docs.ts';
 import type { ProvmonStore } from '../../server/http.ts';
 import { localFlowsAnswer } from '../../server/flows-route.ts';
 import type { EcsEvent } from '../ecs.ts';
@@ -49,19 +49,9 @@ beforeAll(async () => {
   client = testClient(await testNode('open'));
   const setup = Bun.spawnSync([resolve(ROOT, 'bin/provmon'), 'setup', '--es', (await testNode('open')).url, '--core-only'], { cwd: ROOT, env: { ...process.env, PROVMON_CONFIG: '' } });
   if (setup.exitCode !== 0) throw new Error(`provmon setup failed: ${setup.stderr.toString()}`);
-  const body: unknown[] = [];
-  for (const d of docs) body.push({ create: { _index: INDEX, _id: d.event.id } }, d);
-  for (let i = 0; i < body.length; i += 4000) {
-    const r = await client.bulk({ operations: body.slice(i, i + 4000) });
-    if (r.errors) throw new Error(JSON.stringify(r.items.find((it) => Object.values(it)[0]?.error)));
-  }
-  await client.indices.refresh({ index: INDEX });
-  const dir = tempDir('provmon-flows-conf-');
-  const writer = new LocalStore({ dir });
-  for (const d of docs) writer.write(d);
-  writer.close();
-  local = LocalStoreSource.open(dir);
-  store = { source: local, where: dir, descriptor: { type: 'local' }, info: async () => local.info() };
+  await bulkIndex(client, docs, () => INDEX, INDEX);
+  local = localStoreOf(docs, 'provmon-flows-conf-');
+  store = { source: local, where: local.dir, descriptor: { type: 'local' }, info: async () => local.info() };
 });
 
 afterAll(async () => {

@@ -10,9 +10,9 @@ import { resolve } from 'node:path';
 import { ElasticsearchSource } from '../../../sensor/src/graph/es-source.ts';
 import { LocalStoreSource } from '../../../sensor/src/graph/local-source.ts';
 import { comparable, eventsSearchDocs, eventsSearchQueries } from '../../../sensor/src/graph/testdata/events-search.ts';
-import { removeTempDirs, tempDir } from '../../../sensor/src/graph/testdata/tmp.ts';
-import { LocalStore } from '../../../sensor/src/output/local/local-store.ts';
+import { removeTempDirs } from '../../../sensor/src/graph/testdata/tmp.ts';
 import { testClient, testNode } from '../../../test/support/es.ts';
+import { bulkIndex, localStoreOf } from '../../../test/support/same-docs.ts';
 import type { EcsEvent } from '../ecs.ts';
 import { esEventsAnswer } from './es-events.ts';
 import { scanEvents } from './events.ts';
@@ -31,18 +31,8 @@ beforeAll(async () => {
   client = testClient(node);
   const setup = Bun.spawnSync([resolve(ROOT, 'bin/provmon'), 'setup', '--es', node.url, '--core-only'], { cwd: ROOT, env: { ...process.env, PROVMON_CONFIG: '' } });
   if (setup.exitCode !== 0) throw new Error(`provmon setup failed: ${setup.stderr.toString()}`);
-  const body: unknown[] = [];
-  for (const e of docs) body.push({ create: { _index: `logs-${e.data_stream.dataset}-${NS}`, _id: e.event.id } }, e);
-  for (let i = 0; i < body.length; i += 4000) {
-    const r = await client.bulk({ operations: body.slice(i, i + 4000) });
-    if (r.errors) throw new Error(JSON.stringify(r.items.find((it) => Object.values(it)[0]?.error)));
-  }
-  await client.indices.refresh({ index: INDEX });
-  const dir = tempDir('provmon-events-conf-');
-  const writer = new LocalStore({ dir });
-  for (const d of docs) writer.write(d);
-  writer.close();
-  local = LocalStoreSource.open(dir);
+  await bulkIndex(client, docs, (e) => `logs-${e.data_stream.dataset}-${NS}`, INDEX);
+  local = localStoreOf(docs, 'provmon-events-conf-');
 });
 
 afterAll(async () => {
