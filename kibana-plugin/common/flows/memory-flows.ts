@@ -70,8 +70,9 @@ export class FlowAccumulator {
   private readonly hourly = new Map<number, TimePoint>();
   private readonly durations = DURATION_RANGES.map(() => 0);
   private readonly totals = { flows: 0, bytes: 0, packets: 0, dns_resolved: 0, with_process: 0 };
-  /** every flow as the scatter plot needs it (small: no document is kept) */
-  private readonly points: Ranking[] = [];
+  /** the largest flows so far as the scatter plot needs them: at most 2 × SCATTER_POINTS held (memory bounded) */
+  private points: Ranking[] = [];
+  private flowsSeen = 0;
   /** the table's rows so far, best first, at most TABLE_ROWS */
   private readonly table: { rank: Ranking; doc: EcsEvent }[] = [];
   private readonly intervalMs: number;
@@ -101,17 +102,22 @@ export class FlowAccumulator {
     for (const d of READERS) {
       const map = this.counts.get(d.name)!;
       const values = d.read(doc);
-      for (const v of values.length === 1 ? [String(values[0])] : new Set(values.map(String))) {
-        const a = add(map, v, bytes, packets);
-        if (d.label && a.label === undefined) a.label = String(d.label(doc)[0] ?? '');
-        if (d.firstSeen && doc.event.start) {
-          const s = wholeMs(doc.event.start);
-          if (a.firstSeen === undefined || s < a.firstSeen) a.firstSeen = s;
-        }
-      }
+      if (values.length === 1) this.count(d, map, String(values[0]), doc, bytes, packets);
+      else if (values.length > 1) for (const v of new Set(values.map(String))) this.count(d, map, v, doc, bytes, packets);
     }
+    this.flowsSeen++;
     this.points.push({ value: bytes, id: doc.event.id, bytes, packets, transport: doc.network?.transport ?? '' });
+    if (this.points.length >= 2 * SCATTER_POINTS) this.points = this.points.sort(compareRankings).slice(0, SCATTER_POINTS);
     this.keepForTable(doc);
+  }
+
+  private count(d: (typeof READERS)[number], map: Map<string, Acc>, v: string, doc: EcsEvent, bytes: number, packets: number): void {
+    const a = add(map, v, bytes, packets);
+    if (d.label && a.label === undefined) a.label = String(d.label(doc)[0] ?? '');
+    if (d.firstSeen && doc.event.start) {
+      const s = wholeMs(doc.event.start);
+      if (a.firstSeen === undefined || s < a.firstSeen) a.firstSeen = s;
+    }
   }
 
   private keepForTable(doc: EcsEvent): void {
@@ -141,7 +147,7 @@ export class FlowAccumulator {
       ranked,
       scatter: {
         points: [...this.points].sort(compareRankings).slice(0, SCATTER_POINTS).map(({ bytes, packets, transport }) => ({ bytes, packets, transport })),
-        truncated: this.points.length > SCATTER_POINTS,
+        truncated: this.flowsSeen > SCATTER_POINTS,
       },
       table: { sort: this.request.sort, rows: this.table.map((r) => flowRow(r.doc)) },
     };
