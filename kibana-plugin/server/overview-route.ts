@@ -4,7 +4,7 @@
  * counts as lost since its sensor started (ring drops and losses, packet drops, output drops: docs/health.md);
  * null when the window holds no health document for the host, rather than a made-up zero.
  */
-import { DATASETS, type Dataset } from '../common/ecs.ts';
+import { DATASETS, datasetOf, type Dataset } from '../common/ecs.ts';
 import { scanWindow } from '../common/search/scan.ts';
 import { route } from './http.ts';
 import { validator } from './params.ts';
@@ -51,8 +51,8 @@ export const overviewRoute = route({
     const processes = new Map<string, number>();
     const hosts = new Map<string, HostHealth>();
     const scan = await scanWindow(store.source, { ...query, datasets: [...DATASETS], maxScan: MAX_SCAN }, (ev) => {
-      const dataset = ev.event.dataset.slice('provmon.'.length) as Dataset;
-      datasets[dataset] = (datasets[dataset] ?? 0) + 1;
+      const dataset = datasetOf(ev.event.dataset);
+      if (dataset) datasets[dataset]++;
       actions.set(ev.event.action, (actions.get(ev.event.action) ?? 0) + 1);
       const name = ev.process?.name;
       if (name) processes.set(name, (processes.get(name) ?? 0) + 1);

@@ -21,7 +21,7 @@
  * One point in time per source, opened on first use and kept alive by every search: a trace sees one snapshot of
  * the data streams. close() releases it. An expired one is reopened and the fetch restarts (its `after` is exact).
  */
-import type { EcsEvent } from '../ecs.ts';
+import { datasetName, type EcsEvent } from '../ecs.ts';
 import { DEFAULT_DATASETS, matchesSelectors, MODIFY_ACTIONS, querySets, WRITE_OPEN_FLAGS, type EventQuery, type EventSource } from './source.ts';
 import { parseTimestamp } from './time.ts';
 
@@ -213,7 +213,7 @@ export function buildEventQuery(q: EventQuery): Query {
   if (from !== undefined) range.gte = new Date(Math.floor(from)).toISOString();
   if (q.to !== undefined) range.lt = new Date(Math.floor(parseTimestamp(q.to)) + 1).toISOString();
   if (range.gte || range.lt) filter.push({ range: { '@timestamp': { ...range, format: 'strict_date_optional_time' } } });
-  filter.push({ terms: { 'data_stream.dataset': (q.datasets ?? DEFAULT_DATASETS).map((d) => `provmon.${d}`) } });
+  filter.push({ terms: { 'data_stream.dataset': (q.datasets ?? DEFAULT_DATASETS).map(datasetName) } });
   if (q.hostIds) filter.push({ terms: { 'host.id': q.hostIds } });
 
   const should: Query[] = [];

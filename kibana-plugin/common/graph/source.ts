@@ -36,7 +36,7 @@
  *   `sortKey()` of the last event of the previous page: return only events strictly after it (search_after).
  * - `limit`: at most that many events; the caller pages with `after` until a page comes back short.
  */
-import type { Dataset, EcsEvent } from '../ecs.ts';
+import { datasetOf, type Dataset, type EcsEvent } from '../ecs.ts';
 import { parseTimestamp } from './time.ts';
 
 export interface EndpointSelector {
@@ -106,8 +106,8 @@ export function matchesQuery(ev: EcsEvent, q: EventQuery, sets?: QuerySets): boo
 
 /** Dataset and selectors only (the caller has checked the time range). */
 export function matchesSelectors(ev: EcsEvent, q: EventQuery, s: QuerySets): boolean {
-  const dataset = (ev.data_stream?.dataset ?? ev.event.dataset).slice('provmon.'.length);
-  if (!s.datasets.has(dataset)) return false;
+  const dataset = datasetOf(ev.data_stream?.dataset ?? ev.event.dataset);
+  if (!dataset || !s.datasets.has(dataset)) return false;
   if (s.hosts && !s.hosts.has(ev.host?.id)) return false;
   if (!s.any) return true;
   if (s.eventIds.has(ev.event.id)) return true;

@@ -6,7 +6,7 @@
  * server, background daemons) with one attack chain inside it; benches can scale it up once the local store
  * exists, and tests use it to measure reduction with the attack path known in advance.
  */
-import type { EcsEvent, EventAction } from '../ecs.ts';
+import { datasetName, type EcsEvent, type EventAction } from '../ecs.ts';
 
 export interface ProcRef {
   pid: number;
@@ -243,14 +243,14 @@ export class EventFactory {
         type: ['info'],
         action,
         outcome: 'success',
-        dataset: `provmon.${dataset}`,
+        dataset: datasetName(dataset),
         module: 'provmon',
         id: `${this.host}:${seq}`,
         sequence: seq,
         ...event,
       },
       host: { name: this.host, id: this.host },
-      data_stream: { type: 'logs', dataset: `provmon.${dataset}`, namespace: 'default' },
+      data_stream: { type: 'logs', dataset: datasetName(dataset), namespace: 'default' },
       process: this.proc(p),
       ...extra,
     };

@@ -13,7 +13,7 @@
  * `index.max_result_window` (from + size ≤ 10 000), and for an edge millisecond holding more documents than one
  * search returns.
  */
-import type { EcsEvent } from '../ecs.ts';
+import { datasetName, type EcsEvent } from '../ecs.ts';
 import { compareSortKeys, sortKey } from '../graph/source.ts';
 import { parseTimestamp } from '../graph/time.ts';
 import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from './events.ts';
@@ -56,7 +56,7 @@ export async function esEventsAnswer(client: EventsSearchClient, query: EventsQu
   const { from, to } = query.window;
   const fromMs = from === undefined ? undefined : ms(from);
   const toMs = to === undefined ? undefined : ms(to);
-  const base: Clause[] = [{ terms: { 'data_stream.dataset': SEARCH_DATASETS.map((d) => `provmon.${d}`) } }, ...clauses];
+  const base: Clause[] = [{ terms: { 'data_stream.dataset': SEARCH_DATASETS.map(datasetName) } }, ...clauses];
   if (fromMs !== undefined || toMs !== undefined) base.push(msRange(fromMs, toMs));
 
   // The edge milliseconds' documents outside the exact window.

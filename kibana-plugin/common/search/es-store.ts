@@ -3,6 +3,7 @@
  * the request user's scoped client in Kibana: `asCurrentUser` has the same methods), and the store summary both
  * need for their messages. Duck-typed so that nothing here imports a client.
  */
+import { datasetName } from '../ecs.ts';
 import { DEFAULT_DATASETS } from '../graph/source.ts';
 import { DEFAULT_INDEX, type PitSearch } from '../graph/es-source.ts';
 
@@ -50,7 +51,7 @@ export async function esStoreInfo(client: SearchClient, index = DEFAULT_INDEX): 
     ignore_unavailable: true,
     allow_no_indices: true,
     track_total_hits: true,
-    query: { terms: { 'data_stream.dataset': DEFAULT_DATASETS.map((d) => `provmon.${d}`) } },
+    query: { terms: { 'data_stream.dataset': DEFAULT_DATASETS.map(datasetName) } },
     aggs: { lo: { min: { field: '@timestamp' } }, hi: { max: { field: '@timestamp' } } },
   })) as { hits: { total?: number | { value: number } }; aggregations?: Record<string, { value_as_string?: string }> };
   const total = typeof r.hits.total === 'number' ? r.hits.total : (r.hits.total?.value ?? 0);

@@ -5,7 +5,7 @@
  * local store and Elasticsearch cannot disagree on what "process curl" matches.
  * Pure TypeScript: shared by the Kibana server, `provmon ui` and tests.
  */
-import type { Dataset, EcsEvent } from '../ecs.ts';
+import { datasetName, type Dataset, type EcsEvent } from '../ecs.ts';
 
 export interface EventFilter {
   hosts?: string[];
@@ -16,12 +16,13 @@ export interface EventFilter {
   ppid?: number;
   /** process.entity_id or process.parent.entity_id */
   entityId?: string;
-  /** case-insensitive substring of the action, process name, executable, args, file path, addresses or domain */
+  /** case-insensitive substring of the action, process name, executable, args, file path, addresses, domain or account names */
   text?: string;
   outcome?: 'success' | 'failure';
 }
 
-export const SEARCH_DATASETS: Dataset[] = ['process', 'file', 'network', 'dns'];
+/** What the events app searches: the engine's datasets plus audit (logins, sudo, account changes of an analysed case). */
+export const SEARCH_DATASETS: Dataset[] = ['process', 'file', 'network', 'dns', 'audit'];
 
 /**
  * `matchesFilter` as Elasticsearch filter clauses (terms on the fields it compares), for stores that count with
@@ -71,6 +72,7 @@ function searchableText(ev: EcsEvent): string[] {
     if (ep?.domain) out.push(ep.domain);
   }
   if (ev.dns?.question?.name) out.push(ev.dns.question.name);
+  for (const account of [ev.user, ev.user?.target, ev.group]) if (account?.name) out.push(account.name);
   return out;
 }
 
@@ -83,6 +85,9 @@ export function eventTarget(ev: EcsEvent): string | undefined {
   if (action === 'exec') return ev.process?.executable;
   if (ev.file?.path) return ev.provmon?.file?.source_path ? `${ev.provmon.file.source_path} → ${ev.file.path}` : ev.file.path;
   if (ev.dns?.question?.name) return ev.dns.question.name;
+  // an audit record about an account (a login, sudo, useradd): the account acted on, else the one acting
+  const account = ev.user?.target?.name ?? ev.group?.name ?? (ev.event.dataset === datasetName('audit') ? ev.user?.name : undefined);
+  if (account) return account;
   const peer = action === 'connection_accepted' ? ev.source : (ev.destination ?? ev.source);
   if (peer?.ip) return `${peer.ip.includes(':') ? `[${peer.ip}]` : peer.ip}${peer.port === undefined ? '' : `:${peer.port}`}`;
   return undefined;

@@ -5,6 +5,7 @@
  * by the max_files bound take their rollup and flow-table rows with them.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
+import { datasetName } from '../../../kibana-plugin/common/ecs.ts';
 import { scanEvents } from '../../../kibana-plugin/common/search/events.ts';
 import { SEARCH_DATASETS } from '../../../kibana-plugin/common/search/filter.ts';
 import { syntheticFlows } from '../../../kibana-plugin/common/flows/synthetic.ts';
@@ -46,7 +47,7 @@ describe('the local store counts the events search in its index, with the answer
   test('the whole store is matched, and the answer is not a trivial one', async () => {
     const all = local.eventsAnswer({ window: {}, filter: {}, sort: 'desc', size: 5000, page: 0 })!;
     // flows are not searched (SEARCH_DATASETS)
-    expect(all.total).toBe(docs.filter((d) => SEARCH_DATASETS.some((s) => d.event.dataset === `provmon.${s}`)).length);
+    expect(all.total).toBe(docs.filter((d) => SEARCH_DATASETS.some((s) => d.event.dataset === datasetName(s))).length);
     expect(all.total).toBeGreaterThan(1500);
     expect(all.summary.failures).toBeGreaterThan(10);
     expect(all.summary.hosts).toBe(new Set(docs.map((d) => d.host.id)).size);

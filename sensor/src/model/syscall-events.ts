@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readlinkName } from './proc-names.ts';
 import { posix } from 'node:path';
-import type { EcsEvent, EcsProcess, EventAction } from '../../../kibana-plugin/common/ecs.ts';
+import { datasetName, type EcsEvent, type EcsProcess, type EventAction } from '../../../kibana-plugin/common/ecs.ts';
 import type { ChannelRecord, ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
 import { ticksFromBootNs } from './entity-id.ts';
 import { errnoName, Flag } from '../ebpf/records.ts';
@@ -512,7 +512,7 @@ export class SyscallEventBuilder {
   }
 
   private base(h: RecordHeader, category: Category, action: EventAction, type: string[], process: EcsProcess, tag: string, atNs = h.tsNs): EcsEvent {
-    const dataset = `provmon.${category}` as const;
+    const dataset = datasetName(category);
     return {
       '@timestamp': this.o.toIso(atNs),
       event: {

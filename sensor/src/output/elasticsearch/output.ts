@@ -5,7 +5,7 @@
  */
 import { errors, type Client } from '@elastic/elasticsearch';
 import { join } from 'node:path';
-import type { Dataset, EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
+import { datasetName, type Dataset, type EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { ensureDir } from '../../config/paths.ts';
 import type { Config } from '../../config/schema.ts';
 import { currentEnrichPolicyName } from '../../setup/assets/index.ts';
@@ -71,7 +71,7 @@ export class ElasticsearchOutput implements EventSink {
       ...(log ? { log } : {}),
     });
     const datasets = [...(config.ebpf_config.file_logging_enabled ? EBPF_DATASETS : []), ...(config.pcap_config.file_logging_enabled ? PCAP_DATASETS : [])];
-    this.copyDatasets = new Set(datasets.map((d) => `provmon.${d}`));
+    this.copyDatasets = new Set(datasets.map(datasetName));
     if (datasets.length > 0) {
       ensureDir(paths.eventsDir);
       this.copies = new LocalStore({ dir: paths.eventsDir, ...(log ? { log } : {}) });

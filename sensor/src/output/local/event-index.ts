@@ -1,8 +1,8 @@
 import { Database } from 'bun:sqlite';
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
+import { datasetName, type EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import type { LineLocation } from './jsonl-writer.ts';
-import { MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
+import { DEFAULT_DATASETS, MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
 import { SEARCH_DATASETS, type EventFilter } from '../../../../kibana-plugin/common/search/filter.ts';
 import { FLOW_DOC_FIELDS, getter } from '../../../../kibana-plugin/common/flows/answer.ts';
@@ -246,7 +246,7 @@ export function isDamageError(error: unknown): boolean {
 function filterWhere(f: EventFilter): { where: string; args: (string | number)[] } | undefined {
   if (f.text) return undefined;
   const where: string[] = [inList('dataset')];
-  const args: (string | number)[] = [JSON.stringify(SEARCH_DATASETS.map((d) => `provmon.${d}`))];
+  const args: (string | number)[] = [JSON.stringify(SEARCH_DATASETS.map(datasetName))];
   if (f.hosts?.length) {
     where.push(`(${inList('hname')} OR host IN (SELECT id FROM hosts WHERE ${inList('host_id')}))`);
     args.push(JSON.stringify(f.hosts), JSON.stringify(f.hosts));
@@ -306,7 +306,7 @@ export class EventIndex {
       where.push('ts >= ? AND (ts > ? OR (ts = ? AND (seq > ? OR (seq = ? AND event_id > ?))))');
       args.push(t, t, t, q.after.sequence, q.after.sequence, q.after.id);
     }
-    const datasets = (q.datasets ?? ['process', 'file', 'network', 'dns']).map((d) => `provmon.${d}`);
+    const datasets = (q.datasets ?? DEFAULT_DATASETS).map(datasetName);
     where.push(inList('dataset'));
     args.push(JSON.stringify(datasets));
     if (q.hostIds) {

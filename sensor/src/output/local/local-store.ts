@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DATASETS, type Dataset, type EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
+import { DATASETS, datasetName, type Dataset, type EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { ProvmonError } from '../../errors.ts';
 import { releasePidLock, takePidLock } from '../pid-lock.ts';
 import { pushIndexRow } from './event-index.ts';
@@ -65,8 +65,8 @@ export interface LocalStoreStats {
   torn_tails: number;
 }
 
-const streamOfDataset = new Map<string, number>(STREAMS.flatMap((s) => s.datasets.map((d) => [`provmon.${d}`, s.id] as const)));
-const datasetOf = new Map<string, Dataset>(STREAMS.flatMap((s) => s.datasets.map((d) => [`provmon.${d}`, d] as const)));
+const streamOfDataset = new Map<string, number>(STREAMS.flatMap((s) => s.datasets.map((d) => [datasetName(d), s.id] as const)));
+const datasetOf = new Map<string, Dataset>(STREAMS.flatMap((s) => s.datasets.map((d) => [datasetName(d), d] as const)));
 
 /**
  * The local store: JSONL files (the seed's format, one document per line) plus an embedded index beside them for
