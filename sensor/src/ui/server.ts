@@ -104,6 +104,17 @@ function text(body: string, type: string): Response {
   return new Response(body, { headers: { ...SECURITY_HEADERS, 'content-type': type } });
 }
 
+/**
+ * A script or icon the page loads: kept by the browser and revalidated on every load (no-cache with an ETag, the
+ * way Kibana serves its bundles), so an unchanged bundle is neither sent again nor compiled again (Chromium keeps
+ * the compiled code of cached scripts). The page and the API answers stay no-store.
+ */
+function staticAsset(body: string, type: string): (req: Request) => Response {
+  const etag = `"${Bun.hash(body).toString(36)}"`;
+  const headers = { ...SECURITY_HEADERS, 'cache-control': 'no-cache', etag, 'content-type': type };
+  return (req) => (req.headers.get('if-none-match') === etag ? new Response(null, { status: 304, headers }) : new Response(body, { headers }));
+}
+
 /** `/api/provmon/entity/{kind}/{id}` → a matcher for a path and its parameters. */
 function matcher(path: string): (pathname: string) => Record<string, string> | undefined {
   const names: string[] = [];
@@ -130,12 +141,13 @@ export function startUiServer(o: UiServerOptions): RunningUi {
   const routes = (o.routes ?? ROUTES).map((def) => ({ def, match: matcher(def.path) }));
   const assets = o.assets;
   const html = page(assets);
-  const statics: Record<string, () => Response> = {
-    '/ui/shared-deps.js': () => text(assets.sharedDeps, 'text/javascript; charset=utf-8'),
-    '/ui/loader.js': () => text(assets.loader, 'text/javascript; charset=utf-8'),
-    '/ui/core.js': () => text(assets.core, 'text/javascript; charset=utf-8'),
-    [`/bundles/plugin/${PLUGIN_ID}/${assets.pluginVersion}/${PLUGIN_ID}.plugin.js`]: () => text(assets.plugin, 'text/javascript; charset=utf-8'),
-    [`/plugins/${PLUGIN_ID}/assets/provmon.svg`]: () => text(assets.icon, 'image/svg+xml'),
+  const script = 'text/javascript; charset=utf-8';
+  const statics: Record<string, (req: Request) => Response> = {
+    '/ui/shared-deps.js': staticAsset(assets.sharedDeps, script),
+    '/ui/loader.js': staticAsset(assets.loader, script),
+    '/ui/core.js': staticAsset(assets.core, script),
+    [`/bundles/plugin/${PLUGIN_ID}/${assets.pluginVersion}/${PLUGIN_ID}.plugin.js`]: staticAsset(assets.plugin, script),
+    [`/plugins/${PLUGIN_ID}/assets/provmon.svg`]: staticAsset(assets.icon, 'image/svg+xml'),
   };
   const loopback = isLoopback(o.host);
   const caseMatch = matcher(OFFLINE_CASE_PATH);
@@ -180,7 +192,7 @@ export function startUiServer(o: UiServerOptions): RunningUi {
       if (url.pathname === '/' || url.pathname === '/app' || url.pathname === '/app/') return Response.redirect(`/app/${PLUGIN_ID}`, 302);
       if (url.pathname === `/app/${PLUGIN_ID}` || url.pathname.startsWith(`/app/${PLUGIN_ID}/`)) return text(html, 'text/html; charset=utf-8');
       const s = statics[url.pathname];
-      if (s) return s();
+      if (s) return s(req);
       if (upload) {
         if (!req.headers.has('kbn-xsrf')) return json(400, { statusCode: 400, error: 'Bad Request', message: 'Request must contain a kbn-xsrf header.' });
         if (!cases) return json(503, { statusCode: 503, error: 'Service Unavailable', message: `the Offline analysis is off on this server: ${o.casesOff}` });
