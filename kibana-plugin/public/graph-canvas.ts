@@ -89,8 +89,10 @@ export function GraphCanvas(props: CanvasProps): React.ReactElement {
         { selector: 'node.poi', style: { 'border-width': 3, 'border-color': '#000' } },
         { selector: 'node.attack', style: { 'border-width': 2, 'border-color': '#BD271E' } },
         { selector: 'node:selected', style: { 'overlay-opacity': 0.2 } },
-        { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': large ? 'straight' : 'bezier', label: large ? '' : 'data(label)', 'font-size': 7, color: '#69707D' } },
-        { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E' } },
+        large
+          ? { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'mid-target-arrow-color': '#98A2B3', 'mid-target-arrow-shape': 'triangle', 'curve-style': 'haystack', 'haystack-radius': 0 } }
+          : { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#69707D' } },
+        { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E', 'mid-target-arrow-color': '#BD271E' } },
       ],
       // Every position is set: no layout pass. Small graphs fit with their labels.
       layout: { name: 'preset', fit: !large, padding: 30 },

@@ -98,6 +98,27 @@ describe('on loopback', () => {
     expect(post.status).toBe(405);
   });
 
+  test('scripts are revalidated by ETag (304 when unchanged, so the browser keeps their compiled code); the page and API answers are not stored', async () => {
+    const s = serve('127.0.0.1');
+    const bundle = `${s.url.replace('/app/provmon', '')}/bundles/plugin/provmon/0.1.0/provmon.plugin.js`;
+    const first = await fetch(bundle);
+    expect(first.status).toBe(200);
+    expect(await first.text()).toBe('/*plugin*/');
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    expect(first.headers.get('content-security-policy')).toBe(CSP);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-z]+"$/);
+    const again = await fetch(bundle, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    const stale = await fetch(bundle, { headers: { 'if-none-match': '"other"' } });
+    expect(stale.status).toBe(200);
+    const deps = await fetch(`${s.url.replace('/app/provmon', '')}/ui/shared-deps.js`);
+    expect(deps.headers.get('etag')).not.toBe(etag);
+    expect((await fetch(s.url)).headers.get('cache-control')).toBe('no-store');
+    expect((await fetch(`${s.url.replace('/app/provmon', '')}/api/provmon/graph?poi=bad`)).headers.get('cache-control')).toBe('no-store');
+  });
+
   test('a Host header that is not a loopback name is refused (DNS rebinding)', async () => {
     const s = serve('127.0.0.1');
     const port = new URL(s.url).port;
