@@ -16,7 +16,8 @@ export interface PagedTableProps<T> {
 
 export function PagedTable<T>(props: PagedTableProps<T>): React.ReactElement {
   const [page, setPage] = useState({ index: 0, size: 25 });
-  useEffect(() => setPage((p) => ({ ...p, index: 0 })), [props.items]);
+  // Back to the first page for new items; the same state when already there, so mounting renders the table once.
+  useEffect(() => setPage((p) => (p.index === 0 ? p : { ...p, index: 0 })), [props.items]);
   const start = page.index * page.size;
   return h(EuiBasicTable, {
     'data-test-subj': props['data-test-subj'],
