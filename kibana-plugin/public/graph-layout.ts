@@ -51,8 +51,8 @@ export function edgesByPair(edges: readonly GraphEdge[]): DrawnEdge[] {
 export interface LayoutOptions {
   /**
    * Keep dagre's first ordering of each rank (a depth-first walk from the sources, which keeps each subtree
-   * together) instead of its crossing-reduction sweeps: on a thousand nodes the sweeps cost about as much as the
-   * rest of the layout together.
+   * together) instead of its crossing-reduction sweeps: on the 1,000-node bench graph the sweeps are a third to a
+   * half of the layout's time.
    */
   quickOrder: boolean;
 }
