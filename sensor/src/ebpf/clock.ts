@@ -5,9 +5,16 @@
  */
 import { clockNs, CLOCK_BOOTTIME, CLOCK_REALTIME } from './libbpf.ts';
 
+/** "000" … "999": the millisecond and microsecond digits of a timestamp, made once. */
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const threeDigits = (n: number) => THREE_DIGITS[n] ?? String(n).padStart(3, '0');
+
 export class BootClock {
   /** realtime − boottime, ns */
   offsetNs = 0;
+  /** The last second toIso formatted and its text up to the milliseconds: most records share their second. */
+  private isoSecond = Number.NaN;
+  private isoPrefix = '';
 
   constructor() {
     this.sync();
@@ -37,8 +44,12 @@ export class BootClock {
     const epochNs = bootNs + this.offsetNs;
     const ms = Math.floor(epochNs / 1e6);
     const micros = Math.floor((epochNs % 1e6) / 1e3);
-    const iso = new Date(ms).toISOString(); // ...sss Z
-    return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+    const second = Math.floor(ms / 1000);
+    if (second !== this.isoSecond) {
+      this.isoSecond = second;
+      this.isoPrefix = new Date(second * 1000).toISOString().slice(0, -4); // without "sssZ"
+    }
+    return `${this.isoPrefix}${threeDigits(ms - second * 1000)}${threeDigits(micros)}Z`;
   }
 
   nowBootNs(): number {

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readlinkName } from './proc-names.ts';
 import { posix } from 'node:path';
-import { datasetName, type EcsEvent, type EcsProcess, type EventAction } from '../../../kibana-plugin/common/ecs.ts';
+import { datasetName, type DatasetName, type EcsEvent, type EcsProcess, type EventAction } from '../../../kibana-plugin/common/ecs.ts';
 import type { ChannelRecord, ExecRecord, FileRecord, FoldRecord, ForkRecord, IoRecord, NetRecord, PmRecord, RecordHeader, SetidRecord } from '../ebpf/records.ts';
 import { ticksFromBootNs } from './entity-id.ts';
 import { errnoName, Flag } from '../ebpf/records.ts';
@@ -12,6 +12,7 @@ import type { ProcessInfo, ProcessTable } from './process-table.ts';
 import { readExecContext, readProcess } from './proc-scan.ts';
 import { communityIdFromText } from '../pcap/community-id.ts';
 import { unmapIp } from '../../../kibana-plugin/common/graph/model.ts';
+import { shareDocumentPart } from './document-json.ts';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -66,6 +67,32 @@ export interface SyscallEventOptions {
 }
 
 type Category = 'process' | 'file' | 'network';
+type DataStream = NonNullable<EcsEvent['data_stream']>;
+type FileFields = { path: string; name: string; directory: string };
+
+/** What a process's `process` fields were built from: while none of it changes, the fields are the same object. */
+interface ProcessFieldsMemo {
+  fields: EcsProcess;
+  info: ProcessInfo;
+  parent: ProcessInfo | undefined;
+  executable: string | undefined;
+  args: string[];
+  name: string;
+  cwd: string | undefined;
+  ttyNr: number | undefined;
+  ppid: number;
+  parentEntityId: string | undefined;
+  parentExecutable: string | undefined;
+  parentName: string | undefined;
+  parentArgs: string[] | undefined;
+}
+
+/** Processes whose shared `process` fields are remembered, at most (a process beyond it gets fresh fields each time). */
+const MAX_PROCESS_MEMOS = 65_536;
+/** file fields remembered per path, at most. */
+const MAX_FILE_MEMOS = 16_384;
+/** user/group objects remembered per id, at most. */
+const MAX_ACCOUNT_MEMOS = 1024;
 
 /**
  * Turns decoded kernel records into ECS documents (datasets process, file, network), keeping the process and fd
@@ -78,10 +105,20 @@ export class SyscallEventBuilder {
   private readonly accounts: AccountNames;
   /** keys the unix-connection identities of this run (see channel()) */
   private readonly channelSecret = randomBytes(32);
+  /**
+   * Parts many documents share, frozen (shareDocumentPart) so the local store serialises each once: the per-record
+   * cost is then the event's own fields. Keyed by pid; a memo is reused only while everything it was built from is
+   * the same (same table entry, same values), so a new image, a new parent or a reused pid gets new fields.
+   */
+  private readonly processMemos = new Map<number, ProcessFieldsMemo>();
+  private readonly files = new Map<string, FileFields>();
+  private readonly dataStreams = new Map<DatasetName, DataStream>();
+  private readonly users = new Map<number, { id: string; name?: string }>();
+  private readonly groups = new Map<number, { id: string; name?: string }>();
 
   constructor(private readonly o: SyscallEventOptions) {
     this.idPrefix = `${o.host.id.slice(0, 8)}${o.bootId.slice(0, 8)}`;
-    this.host = ecsHost(o.host);
+    this.host = shareDocumentPart(ecsHost(o.host));
     this.accounts = o.accounts ?? new AccountNames();
   }
 
@@ -101,7 +138,8 @@ export class SyscallEventBuilder {
         const nowMs = this.o.toEpochMs(rec.tsNs);
         const info = this.o.processes.exit(rec.tgid, rec.exitCode, nowMs) ?? this.processFromHeader(rec);
         this.o.fds.exit(rec.tgid);
-        const proc = this.processFields(info);
+        // a copy: the shared fields must not change (the exit's own fields are added here)
+        const proc = { ...this.processFields(info) };
         proc.end = this.o.toIso(rec.tsNs);
         proc.exit_code = rec.signal ? 128 + rec.signal : rec.exitCode;
         const doc = this.base(rec, 'process', 'end', ['end'], proc, 'x');
@@ -158,7 +196,7 @@ export class SyscallEventBuilder {
         sequence: seq,
       },
       host: this.host,
-      data_stream: { type: 'logs', dataset: 'provmon.process', namespace: this.o.namespace },
+      data_stream: this.dataStream('provmon.process'),
       process: this.processFields(info),
       ...this.identityFields(info.uid, info.gid),
     };
@@ -234,13 +272,14 @@ export class SyscallEventBuilder {
     const doc = this.base(rec, 'file', action, type, this.processFields(proc), 'p');
     if (action === 'rename' && rec.path2 !== null) {
       const target = this.resolvePath(rec.tgid, rec.dirfd2, rec.path2);
-      doc.file = { path: target, name: posix.basename(target), directory: posix.dirname(target) };
+      doc.file = this.fileFields(target);
       doc.provmon = { file: { source_path: path } };
     } else {
-      doc.file = { path, name: posix.basename(path), directory: posix.dirname(path) };
+      doc.file = this.fileFields(path);
       if (action === 'open' || action === 'creation') doc.provmon = { open: { flags: openFlagNames(rec.flags) } };
-      if (action === 'permission_change') doc.file.mode = (rec.mode & 0o7777).toString(8).padStart(4, '0');
-      if (action === 'deletion' && (rec.flags & AT_REMOVEDIR) !== 0) doc.file.type = 'dir';
+      // copies: the shared fields stay as they are
+      if (action === 'permission_change') doc.file = { ...doc.file, mode: (rec.mode & 0o7777).toString(8).padStart(4, '0') };
+      if (action === 'deletion' && (rec.flags & AT_REMOVEDIR) !== 0) doc.file = { ...doc.file, type: 'dir' };
     }
     if (rec.ret < 0) this.failed(doc, rec.ret);
     emit(doc);
@@ -303,7 +342,7 @@ export class SyscallEventBuilder {
     const path = this.resolvePath(rec.tgid, AT_FDCWD, rec.path);
     const doc = this.base(rec, 'file', 'open', ['access'], proc, 'o', rec.firstNs || rec.tsNs);
     this.span(doc, rec.firstNs, rec.lastNs, rec.tsNs);
-    doc.file = { path, name: posix.basename(path), directory: posix.dirname(path) };
+    doc.file = this.fileFields(path);
     doc.provmon = { count: rec.count, open: { flags: openFlagNames(rec.openFlags) } };
     emit(doc);
     const target = { kind: 'file' as const, path };
@@ -338,7 +377,7 @@ export class SyscallEventBuilder {
     this.span(doc, firstNs, lastNs, rec.tsNs);
     doc.provmon = rec.kind === 'fold' ? { io: { count: calls, bytes }, io_reason: 'fold' } : { io: { count: calls, bytes }, fd: rec.fd, io_reason: rec.reason };
     if (target.kind === 'file') {
-      doc.file = { path: target.path, name: posix.basename(target.path), directory: posix.dirname(target.path) };
+      doc.file = this.fileFields(target.path);
     } else if (channel) {
       // A pipe has the name /proc/<pid>/fd gives it (pipe:[inode]); a unix connection, its hashed identity.
       doc.file = channel.kind === 'pipe' ? { path: `pipe:[${channel.id}]`, type: 'pipe', inode: channel.id } : { path: `unix-socket:[${channel.id}]`, type: 'socket' };
@@ -483,6 +522,36 @@ export class SyscallEventBuilder {
   }
 
   private processFields(info: ProcessInfo): EcsProcess {
+    const parent = this.o.processes.get(info.ppid);
+    const memo = this.processMemos.get(info.pid);
+    if (
+      memo !== undefined &&
+      memo.info === info &&
+      memo.parent === parent &&
+      memo.executable === info.executable &&
+      memo.args === info.args &&
+      memo.name === info.name &&
+      memo.cwd === info.cwd &&
+      memo.ttyNr === info.ttyNr &&
+      memo.ppid === info.ppid &&
+      memo.parentEntityId === info.parentEntityId &&
+      memo.parentExecutable === parent?.executable &&
+      memo.parentName === parent?.name &&
+      memo.parentArgs === parent?.args
+    ) {
+      return memo.fields;
+    }
+    const fields = shareDocumentPart(this.buildProcessFields(info, parent));
+    if (memo !== undefined || this.processMemos.size < MAX_PROCESS_MEMOS) {
+      this.processMemos.set(info.pid, {
+        fields, info, parent, executable: info.executable, args: info.args, name: info.name, cwd: info.cwd, ttyNr: info.ttyNr, ppid: info.ppid,
+        parentEntityId: info.parentEntityId, parentExecutable: parent?.executable, parentName: parent?.name, parentArgs: parent?.args,
+      });
+    }
+    return fields;
+  }
+
+  private buildProcessFields(info: ProcessInfo, parent: ProcessInfo | undefined): EcsProcess {
     const proc: EcsProcess = {
       pid: info.pid,
       entity_id: info.entityId,
@@ -498,7 +567,6 @@ export class SyscallEventBuilder {
       proc.interactive = info.ttyNr !== 0;
       if (info.ttyNr !== 0) proc.tty = { char_device: ttyDevice(info.ttyNr) };
     }
-    const parent = this.o.processes.get(info.ppid);
     proc.parent = { pid: info.ppid, entity_id: info.parentEntityId ?? parent?.entityId ?? '' };
     if (parent?.executable) proc.parent.executable = parent.executable;
     if (parent?.name) proc.parent.name = parent.name;
@@ -509,6 +577,27 @@ export class SyscallEventBuilder {
     }
     if (!proc.parent.entity_id) delete (proc.parent as { entity_id?: string }).entity_id;
     return proc;
+  }
+
+  /** A file's path, name and directory, shared by the documents about it (an open and its reads and writes). */
+  private fileFields(path: string): FileFields {
+    let fields = this.files.get(path);
+    if (fields === undefined) {
+      fields = shareDocumentPart({ path, name: posix.basename(path), directory: posix.dirname(path) });
+      // a bound, not an LRU: the working set of a burst refills it at once
+      if (this.files.size >= MAX_FILE_MEMOS) this.files.clear();
+      this.files.set(path, fields);
+    }
+    return fields;
+  }
+
+  private dataStream(dataset: DatasetName): DataStream {
+    let ds = this.dataStreams.get(dataset);
+    if (ds === undefined) {
+      ds = shareDocumentPart({ type: 'logs' as const, dataset, namespace: this.o.namespace });
+      this.dataStreams.set(dataset, ds);
+    }
+    return ds;
   }
 
   private base(h: RecordHeader, category: Category, action: EventAction, type: string[], process: EcsProcess, tag: string, atNs = h.tsNs): EcsEvent {
@@ -528,7 +617,7 @@ export class SyscallEventBuilder {
         sequence: atNs,
       },
       host: this.host,
-      data_stream: { type: 'logs', dataset, namespace: this.o.namespace },
+      data_stream: this.dataStream(dataset),
       process,
       ...this.identity(h),
     };
@@ -551,14 +640,8 @@ export class SyscallEventBuilder {
 
   private identityFields(uid: number, gid: number): { user?: { id: string; name?: string }; group?: { id: string; name?: string } } {
     const out: { user?: { id: string; name?: string }; group?: { id: string; name?: string } } = {};
-    if (uid >= 0) {
-      const name = this.accounts.user(uid);
-      out.user = name === undefined ? { id: String(uid) } : { id: String(uid), name };
-    }
-    if (gid >= 0) {
-      const name = this.accounts.group(gid);
-      out.group = name === undefined ? { id: String(gid) } : { id: String(gid), name };
-    }
+    if (uid >= 0) out.user = account(this.users, uid, this.accounts.user(uid));
+    if (gid >= 0) out.group = account(this.groups, gid, this.accounts.group(gid));
     return out;
   }
 
@@ -573,6 +656,15 @@ export class SyscallEventBuilder {
     }
     return base ? posix.join(base, path) : path;
   }
+}
+
+/** The shared user or group object for an id, made anew when its name changed (the account files were edited). */
+function account(memo: Map<number, { id: string; name?: string }>, id: number, name: string | undefined): { id: string; name?: string } {
+  const have = memo.get(id);
+  if (have !== undefined && have.name === name) return have;
+  const made = shareDocumentPart(name === undefined ? { id: String(id) } : { id: String(id), name });
+  if (have !== undefined || memo.size < MAX_ACCOUNT_MEMOS) memo.set(id, made);
+  return made;
 }
 
 /** /proc's tty_nr is the kernel's new_encode_dev(): major in bits 8-19, minor in bits 0-7 and 20-31. */
