@@ -183,7 +183,7 @@ export class SyscallEventBuilder {
 
   /** A state document per process found in /proc at start-up, so old processes have executable, args and parent. */
   alreadyRunning(info: ProcessInfo, at: string, seq: number): EcsEvent {
-    return {
+    const doc: EcsEvent = {
       '@timestamp': at,
       event: {
         kind: 'state',
@@ -198,8 +198,9 @@ export class SyscallEventBuilder {
       host: this.host,
       data_stream: this.dataStream('provmon.process'),
       process: this.processFields(info),
-      ...this.identityFields(info.uid, info.gid),
     };
+    this.addIdentity(doc, info.uid, info.gid);
+    return doc;
   }
 
   private fork(rec: ForkRecord, emit: (doc: EcsEvent) => void): void {
@@ -602,7 +603,7 @@ export class SyscallEventBuilder {
 
   private base(h: RecordHeader, category: Category, action: EventAction, type: string[], process: EcsProcess, tag: string, atNs = h.tsNs): EcsEvent {
     const dataset = datasetName(category);
-    return {
+    const doc: EcsEvent = {
       '@timestamp': this.o.toIso(atNs),
       event: {
         kind: 'event',
@@ -619,15 +620,17 @@ export class SyscallEventBuilder {
       host: this.host,
       data_stream: this.dataStream(dataset),
       process,
-      ...this.identity(h),
     };
+    // assigned after the literal (not spread into it): the same key order without an object per document
+    this.identity(doc, h);
+    return doc;
   }
 
   /**
    * user/group of the event: the record's effective ids, or for a record without task context (an interval
    * flush) the process table's; an id nobody knows (-1) leaves the field out rather than claiming root.
    */
-  private identity(h: RecordHeader): { user?: { id: string }; group?: { id: string } } {
+  private identity(doc: EcsEvent, h: RecordHeader): void {
     let uid = h.euid;
     let gid = h.egid;
     if ((h.recordFlags & Flag.NO_TASK) !== 0) {
@@ -635,14 +638,12 @@ export class SyscallEventBuilder {
       uid = info?.uid ?? -1;
       gid = info?.gid ?? -1;
     }
-    return this.identityFields(uid, gid);
+    this.addIdentity(doc, uid, gid);
   }
 
-  private identityFields(uid: number, gid: number): { user?: { id: string; name?: string }; group?: { id: string; name?: string } } {
-    const out: { user?: { id: string; name?: string }; group?: { id: string; name?: string } } = {};
-    if (uid >= 0) out.user = account(this.users, uid, this.accounts.user(uid));
-    if (gid >= 0) out.group = account(this.groups, gid, this.accounts.group(gid));
-    return out;
+  private addIdentity(doc: EcsEvent, uid: number, gid: number): void {
+    if (uid >= 0) doc.user = account(this.users, uid, this.accounts.user(uid));
+    if (gid >= 0) doc.group = account(this.groups, gid, this.accounts.group(gid));
   }
 
   /** Relative paths are made absolute against the directory fd or the process's working directory. */
