@@ -15,7 +15,6 @@ import { hostIdentity } from '../sensor/src/model/host.ts';
 import { ProcessTable } from '../sensor/src/model/process-table.ts';
 import { SyscallEventBuilder } from '../sensor/src/model/syscall-events.ts';
 import { LocalStore } from '../sensor/src/output/local/local-store.ts';
-import { encodeDocument } from '../sensor/src/model/document-json.ts';
 import { startSensor } from '../test/support/sensor.ts';
 import type { Benchmark } from './harness.ts';
 
@@ -162,24 +161,8 @@ function threadCpuMs(): { capture: number; workers: number } {
 /** Per stage: CPU µs per document on the capture thread and in the index worker, last round. */
 const cpuPerDoc: Record<string, { capture: number; worker: number }> = {};
 
-/** A line's bytes, made as the store made them before shared parts (`stringify`) and as it makes them now (`encode`). */
-function lineEncoder(how: 'stringify' | 'encode'): (d: EcsEvent) => void {
-  const buffer = new Uint8Array(1 << 20);
-  const encoder = new TextEncoder();
-  let at = 0;
-  return how === 'stringify'
-    ? (d) => {
-        if (at > buffer.length - 65536) at = 0;
-        at += encoder.encodeInto(JSON.stringify(d), buffer.subarray(at)).written;
-      }
-    : (d) => {
-        if (at > buffer.length - 65536) at = 0;
-        at = encodeDocument(d, buffer, at, buffer.length);
-      };
-}
-
 /** `store-written`: until the capture thread is done (lines on disk, rows handed over); `store-indexed`: until the index worker committed them all. */
-function replay(stage: 'decode' | 'documents' | 'lines-stringify' | 'lines-encode' | 'store-written' | 'store-indexed'): number {
+function replay(stage: 'decode' | 'documents' | 'store-written' | 'store-indexed'): number {
   const { bytes, offsets, lengths } = captured!;
   const dv = new DataView(bytes.buffer);
   const { config } = loadConfig({ env: {}, defaultFiles: [] });
@@ -198,8 +181,7 @@ function replay(stage: 'decode' | 'documents' | 'lines-stringify' | 'lines-encod
   const dir = toStore ? mkdtempSync(join(work, 'replay-')) : '';
   const store = toStore ? new LocalStore({ dir }) : undefined;
   let docs = 0;
-  const line = stage === 'lines-stringify' ? lineEncoder('stringify') : stage === 'lines-encode' ? lineEncoder('encode') : undefined;
-  const emit = store ? (d: EcsEvent) => (docs++, store.write(d)) : line ? (d: EcsEvent) => (docs++, line(d)) : (_d: EcsEvent) => void docs++;
+  const emit = store ? (d: EcsEvent) => (docs++, store.write(d)) : (_d: EcsEvent) => void docs++;
   const cpu0 = threadCpuMs();
   const start = Bun.nanoseconds();
   let sink = 0;
@@ -248,8 +230,6 @@ export const sensorPipeline: Benchmark = {
   baseline: { label: 'decode records only', measure: () => replay('decode') },
   cases: [
     { label: 'decode + ECS documents', measure: () => replay('documents') },
-    { label: 'decode + ECS + line bytes by JSON.stringify (the former way)', measure: () => replay('lines-stringify') },
-    { label: 'decode + ECS + line bytes with shared parts (encodeDocument)', measure: () => replay('lines-encode') },
     { label: 'decode + ECS + local store, written (capture thread)', measure: () => replay('store-written') },
     { label: 'decode + ECS + local store, written and indexed (worker caught up)', measure: () => replay('store-indexed') },
   ],

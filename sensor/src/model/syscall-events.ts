@@ -12,7 +12,6 @@ import type { ProcessInfo, ProcessTable } from './process-table.ts';
 import { readExecContext, readProcess } from './proc-scan.ts';
 import { communityIdFromText } from '../pcap/community-id.ts';
 import { unmapIp } from '../../../kibana-plugin/common/graph/model.ts';
-import { shareDocumentPart } from './document-json.ts';
 
 const AT_FDCWD = -100;
 const AT_REMOVEDIR = 0x200;
@@ -106,9 +105,12 @@ export class SyscallEventBuilder {
   /** keys the unix-connection identities of this run (see channel()) */
   private readonly channelSecret = randomBytes(32);
   /**
-   * Parts many documents share, frozen (shareDocumentPart) so the local store serialises each once: the per-record
-   * cost is then the event's own fields. Keyed by pid; a memo is reused only while everything it was built from is
-   * the same (same table entry, same values), so a new image, a new parent or a reused pid gets new fields.
+   * Parts many documents share, made once rather than per document (allocation and formatting were most of the
+   * builder's cost): `process` per process, `data_stream` per dataset, `user`/`group` per id, a file's path fields per
+   * path, and the one `host`. A process memo is reused only while everything it was built from is the same (same
+   * table entry, same values), so a new image, a new parent or a reused pid gets new fields. Nothing may change a
+   * shared part after emit: a document that adds to one (an exit's process end, a chmod's file mode) gets a copy.
+   * Not frozen: JSC's JSON.stringify takes a slow path on frozen objects (measured 3-4× slower per document).
    */
   private readonly processMemos = new Map<number, ProcessFieldsMemo>();
   private readonly files = new Map<string, FileFields>();
@@ -118,7 +120,7 @@ export class SyscallEventBuilder {
 
   constructor(private readonly o: SyscallEventOptions) {
     this.idPrefix = `${o.host.id.slice(0, 8)}${o.bootId.slice(0, 8)}`;
-    this.host = shareDocumentPart(ecsHost(o.host));
+    this.host = ecsHost(o.host);
     this.accounts = o.accounts ?? new AccountNames();
   }
 
@@ -542,7 +544,7 @@ export class SyscallEventBuilder {
     ) {
       return memo.fields;
     }
-    const fields = shareDocumentPart(this.buildProcessFields(info, parent));
+    const fields = this.buildProcessFields(info, parent);
     if (memo !== undefined || this.processMemos.size < MAX_PROCESS_MEMOS) {
       this.processMemos.set(info.pid, {
         fields, info, parent, executable: info.executable, args: info.args, name: info.name, cwd: info.cwd, ttyNr: info.ttyNr, ppid: info.ppid,
@@ -584,7 +586,7 @@ export class SyscallEventBuilder {
   private fileFields(path: string): FileFields {
     let fields = this.files.get(path);
     if (fields === undefined) {
-      fields = shareDocumentPart({ path, name: posix.basename(path), directory: posix.dirname(path) });
+      fields = { path, name: posix.basename(path), directory: posix.dirname(path) };
       // a bound, not an LRU: the working set of a burst refills it at once
       if (this.files.size >= MAX_FILE_MEMOS) this.files.clear();
       this.files.set(path, fields);
@@ -595,7 +597,7 @@ export class SyscallEventBuilder {
   private dataStream(dataset: DatasetName): DataStream {
     let ds = this.dataStreams.get(dataset);
     if (ds === undefined) {
-      ds = shareDocumentPart({ type: 'logs' as const, dataset, namespace: this.o.namespace });
+      ds = { type: 'logs' as const, dataset, namespace: this.o.namespace };
       this.dataStreams.set(dataset, ds);
     }
     return ds;
@@ -663,7 +665,7 @@ export class SyscallEventBuilder {
 function account(memo: Map<number, { id: string; name?: string }>, id: number, name: string | undefined): { id: string; name?: string } {
   const have = memo.get(id);
   if (have !== undefined && have.name === name) return have;
-  const made = shareDocumentPart(name === undefined ? { id: String(id) } : { id: String(id), name });
+  const made = name === undefined ? { id: String(id) } : { id: String(id), name };
   if (have !== undefined || memo.size < MAX_ACCOUNT_MEMOS) memo.set(id, made);
   return made;
 }

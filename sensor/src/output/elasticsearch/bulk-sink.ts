@@ -24,7 +24,6 @@ import { Batcher, realTimers, type Batch, type BulkEntry, type Timers } from './
 import { BulkRequestError, classifyItem, classifyRequestError, describeRequestError, type BulkItemResult } from './classify.ts';
 import { DiskSpool, type SpoolSegment, type WhenFull } from './spool.ts';
 import type { BulkTransport } from './transport.ts';
-import { documentJson } from '../../model/document-json.ts';
 
 export type SinkLog = Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 
@@ -190,8 +189,7 @@ export class ElasticsearchBulkSink implements EventSink {
     const ds = doc.data_stream;
     const dataset = ds?.dataset ?? doc.event?.dataset;
     const index = `${ds?.type ?? 'logs'}-${dataset}-${ds?.namespace ?? this.o.namespace}`;
-    // the same text as JSON.stringify; the builder's shared parts (host, process, …) are serialised once
-    const source = documentJson(doc);
+    const source = JSON.stringify(doc);
     // event.id is the deterministic _id; a document without one gets a hash of its content (still idempotent)
     const id = doc.event?.id || createHash('sha256').update(source).digest('base64url').slice(0, 27);
     this.batcher.add(entryOf(`{"create":{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)}}}`, source));

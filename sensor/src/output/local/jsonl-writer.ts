@@ -1,6 +1,5 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { documentJson, encodeDocument } from '../../model/document-json.ts';
 
 /** Where one line landed, so the index can find it again without a scan. */
 export interface LineLocation {
@@ -124,16 +123,6 @@ export class JsonlWriter {
     return this.rotated.includes(fileId) ? this.rotatedPath(fileId) : undefined;
   }
 
-  /**
-   * Appends one document as a JSON line (the bytes of JSON.stringify(doc)) and returns where it went, or undefined
-   * when it had to be refused. Encoded straight into the buffer when it fits (the common case); otherwise as append().
-   */
-  appendDocument(doc: object): LineLocation | undefined {
-    const at = this.buffered;
-    const end = encodeDocument(doc, this.buffer, at, this.bufferBytes - 1); // one byte left for the newline
-    return end < 0 ? this.append(documentJson(doc)) : this.placed(at, end - at);
-  }
-
   /** Appends one JSON text (without newline) and returns where it went, or undefined when it had to be refused. */
   append(json: string): LineLocation | undefined {
     // encodeInto writes at most 3 bytes per UTF-16 unit: make that much room, then encode in place (no copy).
@@ -141,11 +130,7 @@ export class JsonlWriter {
     if (worst > this.bufferBytes) return this.appendLarge(json);
     if (worst > this.bufferBytes - this.buffered && !this.makeRoom(worst)) return undefined;
     const at = this.buffered;
-    return this.placed(at, encoder.encodeInto(json, this.buffer.subarray(at)).written);
-  }
-
-  /** The line encoded at buffer[at, at + length) becomes the next line of the file. */
-  private placed(at: number, length: number): LineLocation {
+    const length = encoder.encodeInto(json, this.buffer.subarray(at)).written;
     // The line is encoded past `buffered`, so rotate()'s flush leaves it out; it moves to the front of the empty
     // buffer afterwards. A file that cannot be closed (its bytes cannot be written) keeps growing instead.
     if (this.fileBytes > 0 && this.fileBytes + length + 1 > this.options.rotateBytes && this.rotate() && at > 0) {

@@ -164,7 +164,7 @@ export class LocalStore {
     const stream = streamOfDataset.get(doc.event.dataset);
     if (stream === undefined) throw new Error(`no local stream for dataset ${doc.event.dataset}`);
     const writer = this.writers[stream]!;
-    const at = writer.appendDocument(doc);
+    const at = writer.append(JSON.stringify(doc));
     if (!at) {
       const failure = writer.failure!;
       this.counts.dropped[failure.cause] += 1;
