@@ -14,12 +14,13 @@ import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, re
 import { join } from 'node:path';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
-import type { FlowsAnswer, FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
+import { HOUR_MS, SCATTER_POINTS, flowRow, flowWindow, type FlowsAnswer, type FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
+import { FlowSums, flowShare } from '../../../kibana-plugin/common/flows/flow-sums.ts';
 import { flowPredicate, type FlowFilter } from '../../../kibana-plugin/common/flows/filter.ts';
 import { FlowAccumulator } from '../../../kibana-plugin/common/flows/memory-flows.ts';
 import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from '../../../kibana-plugin/common/search/events.ts';
 import { ProvmonError } from '../errors.ts';
-import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
+import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, flowSpan, type EventHit } from '../output/local/event-index.ts';
 import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
 
 export interface LocalSourceOptions {
@@ -35,6 +36,10 @@ export interface StoreInfo {
 }
 
 const decoder = new TextDecoder();
+
+/** Open window ends, as hours sqlite compares exactly (any flow's hour lies between). */
+const MIN_HOUR = -(2 ** 40);
+const MAX_HOUR = 2 ** 40;
 
 export class LocalStoreSource implements EventSource {
   readonly dir: string;
@@ -144,10 +149,14 @@ export class LocalStoreSource implements EventSource {
   }
 
   /**
-   * The flows answer from the index's flow table (each final report's fields, no JSONL read), aggregated with the
-   * same accumulator and predicate as reading the flow documents; at most `maxScan` flows (then `truncated`).
+   * The flows answer from the index (no JSONL read). A window-only filter reads the pre-summed whole hours, the flows
+   * of its two partial edge hours, and the scatter's and table's flows through their indexes; any other filter
+   * aggregates the matching rows of the flow table with the same accumulator and predicate as reading the flow
+   * documents, at most `maxScan` of them (then `truncated`).
    */
   flowsAnswer(filter: FlowFilter, request: FlowsRequest, maxScan: number): FlowsAnswer {
+    const { from: _from, to: _to, ...narrowing } = filter;
+    if (Object.keys(narrowing).length === 0) return this.summedFlowsAnswer(filter, request);
     const acc = new FlowAccumulator(filter, request);
     const keep = flowPredicate(filter);
     let scanned = 0;
@@ -158,6 +167,32 @@ export class LocalStoreSource implements EventSource {
       if (keep(doc)) acc.add(doc);
     }
     return { ...acc.answer(), scan: { truncated: false, scanned } };
+  }
+
+  private summedFlowsAnswer(filter: FlowFilter, request: FlowsRequest): FlowsAnswer {
+    const span = flowSpan(filter);
+    const sums = new FlowSums();
+    const addFlows = (lo: number, hi: number) => {
+      for (const text of this.index.flowDocsBetween({ lo, hi })) sums.addFlow(flowShare(JSON.parse(text) as EcsEvent));
+    };
+    // Whole hours: every flow of [firstHour, lastHour] lies inside the span.
+    const firstHour = Math.ceil(span.lo / HOUR_MS);
+    const lastHour = Math.floor(span.hi / HOUR_MS) - 1;
+    if (firstHour > lastHour) addFlows(span.lo, span.hi);
+    else {
+      // In time order: the left edge, the hours, the right edge (the first label added for a key wins).
+      if (span.lo > -Infinity) addFlows(span.lo, firstHour * HOUR_MS);
+      this.index.addFlowHours(sums, Math.max(firstHour, MIN_HOUR), Math.min(lastHour, MAX_HOUR));
+      if (span.hi < Infinity) addFlows((lastHour + 1) * HOUR_MS, span.hi);
+    }
+    const summed = sums.answer(request);
+    return {
+      window: flowWindow(filter),
+      ...summed,
+      scatter: { points: this.index.flowScatter(span), truncated: summed.totals.flows > SCATTER_POINTS },
+      table: { sort: request.sort, rows: this.index.flowTable(span, request.sort).map((text) => flowRow(JSON.parse(text) as EcsEvent)) },
+      scan: { truncated: false, scanned: summed.totals.flows },
+    };
   }
 
   /** The latest `limit` process starts (fork, exec, already_running), in time order. */
