@@ -12,7 +12,8 @@
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { DATASETS, datasetName, datasetOf, type EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { emptyOverviewCounts, healthDrops, type OverviewCounts, type OverviewWindow } from '../../../kibana-plugin/server/overview-route.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
 import { HOUR_MS, SCATTER_POINTS, flowRow, flowWindow, type FlowsAnswer, type FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
 import { FlowSums, flowShare } from '../../../kibana-plugin/common/flows/flow-sums.ts';
@@ -36,6 +37,9 @@ export interface StoreInfo {
 }
 
 const decoder = new TextDecoder();
+
+/** Health documents of a host read, newest first, to find one that counts losses. */
+const HEALTH_LOOKBACK = 16;
 
 /** Open window ends, as hours sqlite compares exactly (any flow's hour lies between). */
 const MIN_HOUR = -(2 ** 40);
@@ -189,10 +193,42 @@ export class LocalStoreSource implements EventSource {
     return {
       window: flowWindow(filter),
       ...summed,
-      scatter: { points: this.index.flowScatter(span), truncated: summed.totals.flows > SCATTER_POINTS },
-      table: { sort: request.sort, rows: this.index.flowTable(span, request.sort).map((text) => flowRow(JSON.parse(text) as EcsEvent)) },
+      scatter: { points: this.index.flowScatter(span, summed.totals.flows), truncated: summed.totals.flows > SCATTER_POINTS },
+      table: { sort: request.sort, rows: this.index.flowTable(span, summed.totals.flows, request.sort).map((text) => flowRow(JSON.parse(text) as EcsEvent)) },
       scan: { truncated: false, scanned: summed.totals.flows },
     };
+  }
+
+  /**
+   * The overview's counts from the index: the window's events counted per dataset, action, process name and host
+   * (`rollup` plus the partial edge minutes), and per host the lines of its first and last event and of its latest
+   * health document (at most a few lines read per host).
+   */
+  overviewCounts(window: OverviewWindow): OverviewCounts {
+    const c = emptyOverviewCounts();
+    const datasets = DATASETS.map(datasetName);
+    for (const row of this.index.overviewCounts(window, datasets)) {
+      const dataset = datasetOf(row.dataset);
+      if (dataset) c.datasets[dataset] += row.n;
+      c.actions.set(row.action, (c.actions.get(row.action) ?? 0) + row.n);
+      if (row.pname) c.processes.set(row.pname, (c.processes.get(row.pname) ?? 0) + row.n);
+      const h = c.hosts.get(row.hostId);
+      if (h) h.events += row.n;
+      else c.hosts.set(row.hostId, { id: row.hostId, name: '', events: row.n, last_event: '', drops: null });
+      c.scanned += row.n;
+    }
+    for (const h of c.hosts.values()) {
+      const [first] = this.read(this.index.hostEvents(window, datasets, h.id, 'asc', 1), true);
+      const [last] = this.read(this.index.hostEvents(window, datasets, h.id, 'desc', 1), true);
+      h.name = first?.host.name as string;
+      h.last_event = last?.['@timestamp'] ?? '';
+      // The newest health document that counts losses (a health document always should; older ones are the fallback).
+      for (const doc of this.read(this.index.hostEvents(window, [datasetName('health')], h.id, 'desc', HEALTH_LOOKBACK), true)) {
+        h.drops = healthDrops(doc);
+        if (h.drops !== null) break;
+      }
+    }
+    return c;
   }
 
   /** The latest `limit` process starts (fork, exec, already_running), in time order. */

@@ -5,7 +5,7 @@ import type { LineLocation } from './jsonl-writer.ts';
 import { DEFAULT_DATASETS, MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
 import { SEARCH_DATASETS, type EventFilter } from '../../../../kibana-plugin/common/search/filter.ts';
-import { DURATION_RANGES, FLOW_DOC_FIELDS, HOUR_MS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, getter, valuesOf, type TableSort } from '../../../../kibana-plugin/common/flows/answer.ts';
+import { DURATION_RANGES, FLOW_DOC_FIELDS, HOUR_MS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, flowBytes, getter, valuesOf, type TableSort } from '../../../../kibana-plugin/common/flows/answer.ts';
 import { MINUTE_MS, type FlowSums } from '../../../../kibana-plugin/common/flows/flow-sums.ts';
 import { wholeMs, type FlowFilter } from '../../../../kibana-plugin/common/flows/filter.ts';
 
@@ -104,7 +104,7 @@ function flowValues(doc: EcsEvent): unknown[] | null {
   return [
     doc.host?.name ?? null, doc.network?.transport ?? null, doc.source?.ip ?? null, doc.destination?.ip ?? null, doc.source?.port ?? null,
     doc.destination?.port ?? null, doc.source?.domain ?? null, doc.destination?.domain ?? null, doc.process?.name ?? null,
-    number(TABLE_SORTS.bytes), number(TABLE_SORTS.packets), number(TABLE_SORTS.duration), JSON.stringify(slim),
+    number(TABLE_SORTS.bytes), number(TABLE_SORTS.packets), number(TABLE_SORTS.duration), flowBytes(doc), JSON.stringify(slim),
   ];
 }
 
@@ -167,14 +167,14 @@ CREATE TABLE IF NOT EXISTS rollup (
 CREATE TABLE IF NOT EXISTS flows (
   ts REAL NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, stream INTEGER NOT NULL, file_id INTEGER NOT NULL,
   hname TEXT, transport TEXT, sip TEXT, dip TEXT, sport INTEGER, dport INTEGER, sdomain TEXT, ddomain TEXT, pname TEXT,
-  bytes INTEGER, packets INTEGER, duration INTEGER, doc TEXT NOT NULL,
+  bytes INTEGER, packets INTEGER, duration INTEGER, scatter_bytes INTEGER NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (ts, seq, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS flows_file ON flows (stream, file_id);
-CREATE INDEX IF NOT EXISTS flows_scatter ON flows (COALESCE(bytes, 0) DESC, event_id);
-CREATE INDEX IF NOT EXISTS flows_bytes ON flows (bytes DESC, event_id);
-CREATE INDEX IF NOT EXISTS flows_packets ON flows (packets DESC, event_id);
-CREATE INDEX IF NOT EXISTS flows_duration ON flows (duration DESC, event_id);
+CREATE INDEX IF NOT EXISTS flows_scatter ON flows (scatter_bytes DESC, event_id, ts, packets, transport);
+CREATE INDEX IF NOT EXISTS flows_bytes ON flows (bytes DESC, event_id, ts);
+CREATE INDEX IF NOT EXISTS flows_packets ON flows (packets DESC, event_id, ts);
+CREATE INDEX IF NOT EXISTS flows_duration ON flows (duration DESC, event_id, ts);
 CREATE TABLE IF NOT EXISTS flow_minutes (
   stream INTEGER NOT NULL, file_id INTEGER NOT NULL, minute INTEGER NOT NULL, flows INTEGER NOT NULL, bytes INTEGER NOT NULL,
   packets INTEGER NOT NULL, dns_resolved INTEGER NOT NULL, with_process INTEGER NOT NULL, ${DURATION_COLUMNS.map((c) => `${c} INTEGER NOT NULL`).join(', ')},
@@ -206,7 +206,7 @@ export const ROLLUP_MINUTE_MS = 60_000;
  * the flows answer reads (FLOW_DOC_FIELDS) as a small JSON document, clustered in time order, plus the columns a
  * flow filter narrows by. The flows route aggregates these instead of reading every flow line of the JSONL files.
  */
-export const FLOW_COLUMNS = ['hname', 'transport', 'sip', 'dip', 'sport', 'dport', 'sdomain', 'ddomain', 'pname', 'bytes', 'packets', 'duration', 'doc'] as const;
+export const FLOW_COLUMNS = ['hname', 'transport', 'sip', 'dip', 'sport', 'dport', 'sdomain', 'ddomain', 'pname', 'bytes', 'packets', 'duration', 'scatter_bytes', 'doc'] as const;
 
 /**
  * `flow_minutes` and `flow_keys`: the flows answer's partial sums (common/flows/flow-sums.ts) of each JSONL file's
@@ -312,6 +312,18 @@ export function flowSpan(f: { from?: string; to?: string }): FlowSpan {
 
 const spanWhere = (s: FlowSpan) => ['1', ...(s.lo > -Infinity ? ['ts >= ?'] : []), ...(s.hi < Infinity ? ['ts < ?'] : [])];
 const spanArgs = (s: FlowSpan) => [...(s.lo > -Infinity ? [s.lo] : []), ...(s.hi < Infinity ? [s.hi] : [])];
+
+/** The columns the events search's counts group by (searchEventsPage). */
+const MINUTE_MATCH_COLUMNS = 'action, outcome, entity_id, host';
+
+/** One group of overviewCounts: pname '' or null when the events have no process name. */
+export interface OverviewRow {
+  dataset: string;
+  action: string;
+  pname: string | null;
+  hostId: string;
+  n: number;
+}
 
 export class EventIndex {
   readonly db: Database;
@@ -482,18 +494,47 @@ export class EventIndex {
   }
 
   /**
-   * A subquery of every match of the window as (minute, action, outcome, entity_id, host, n): whole minutes from
+   * Every event of a window (datasets given) counted per dataset, action, process name and host, from `rollup` and
+   * the window's partial edge minutes; and per host its first and last event and its latest health documents.
+   */
+  overviewCounts(window: TimeWindow, datasets: readonly string[]): OverviewRow[] {
+    const m = this.matchesPerMinute(window, { where: inList('dataset'), args: [JSON.stringify(datasets)] }, 'dataset, action, pname, host');
+    return this.db
+      .query<OverviewRow, (string | number)[]>(
+        `WITH m AS (${m.sql}) SELECT dataset, action, pname, h.host_id AS hostId, SUM(n) AS n FROM m JOIN hosts h ON h.id = m.host GROUP BY dataset, action, pname, h.host_id`,
+      )
+      .all(...m.args);
+  }
+
+  /** A host's events in a window (datasets given), newest or oldest first, at most `limit`. */
+  hostEvents(window: TimeWindow, datasets: readonly string[], hostId: string, order: 'asc' | 'desc', limit: number): EventHit[] {
+    const host = this.hostIds.get(hostId) ?? this.lookupHost(hostId);
+    if (host === undefined) return [];
+    const dir = order === 'asc' ? 'ASC' : 'DESC';
+    const where = ['host = ?', inList('dataset')];
+    const args: (string | number)[] = [host, JSON.stringify(datasets)];
+    if (window.from !== undefined) (where.push('ts >= ?'), args.push(parseTimestamp(window.from)));
+    if (window.to !== undefined) (where.push('ts <= ?'), args.push(parseTimestamp(window.to)));
+    return this.db
+      .query<EventHit, (string | number)[]>(
+        `SELECT stream, file_id AS fileId, offset, length, event_id AS eventId FROM events WHERE ${where.join(' AND ')} ORDER BY ts ${dir}, seq ${dir}, event_id ${dir} LIMIT ?`,
+      )
+      .all(...args, limit);
+  }
+
+  /**
+   * A subquery of every match of the window as (minute, ...columns, n): whole minutes from
    * `rollup`, the partial minutes at the window's edges from `events` (one row each).
    */
-  private matchesPerMinute(window: TimeWindow, f: { where: string; args: (string | number)[] }): { sql: string; args: (string | number)[] } {
+  private matchesPerMinute(window: TimeWindow, f: { where: string; args: (string | number)[] }, columns = MINUTE_MATCH_COLUMNS): { sql: string; args: (string | number)[] } {
     const from = window.from === undefined ? undefined : parseTimestamp(window.from);
     const to = window.to === undefined ? undefined : parseTimestamp(window.to);
     // Whole minutes: [firstWhole, lastWhole], every event of which lies inside [from, to].
     const firstWhole = from === undefined ? undefined : Math.ceil(from / ROLLUP_MINUTE_MS);
     const lastWhole = to === undefined ? undefined : Math.floor(to / ROLLUP_MINUTE_MS) - 1;
-    const rows = (range: string) => `SELECT CAST(ts / ${ROLLUP_MINUTE_MS} AS INTEGER) AS minute, action, outcome, entity_id, host, 1 AS n FROM events WHERE ${f.where} AND ${range}`;
+    const rows = (range: string) => `SELECT CAST(ts / ${ROLLUP_MINUTE_MS} AS INTEGER) AS minute, ${columns}, 1 AS n FROM events WHERE ${f.where} AND ${range}`;
     if (firstWhole !== undefined && lastWhole !== undefined && firstWhole > lastWhole) return { sql: rows('ts >= ? AND ts <= ?'), args: [...f.args, from!, to!] };
-    const parts = [`SELECT minute, action, outcome, entity_id, host, n FROM rollup WHERE ${f.where}${firstWhole === undefined ? '' : ' AND minute >= ?'}${lastWhole === undefined ? '' : ' AND minute <= ?'}`];
+    const parts = [`SELECT minute, ${columns}, n FROM rollup WHERE ${f.where}${firstWhole === undefined ? '' : ' AND minute >= ?'}${lastWhole === undefined ? '' : ' AND minute <= ?'}`];
     const args: (string | number)[] = [...f.args, ...(firstWhole === undefined ? [] : [firstWhole]), ...(lastWhole === undefined ? [] : [lastWhole])];
     if (from !== undefined) (parts.push(rows('ts >= ? AND ts < ?')), args.push(...f.args, from, firstWhole! * ROLLUP_MINUTE_MS));
     if (to !== undefined) (parts.push(rows('ts >= ? AND ts <= ?')), args.push(...f.args, (lastWhole! + 1) * ROLLUP_MINUTE_MS, to));
@@ -544,22 +585,34 @@ export class EventIndex {
     for (const [field, key, flows, bytes, packets, firstSeen, label] of keys) sums.addKey(field, key, flows, bytes, packets, firstSeen ?? undefined, label ?? undefined);
   }
 
-  /** The scatter plot's points of a span: the largest flows by bytes (absent = 0), ties by event.id. */
-  flowScatter(span: FlowSpan): { bytes: number; packets: number; transport: string }[] {
-    return this.db
-      .query<{ bytes: number; packets: number; transport: string }, (string | number)[]>(
-        `SELECT COALESCE(bytes, 0) AS bytes, COALESCE(packets, 0) AS packets, COALESCE(transport, '') AS transport FROM flows WHERE ${spanWhere(span).join(' AND ')} ` +
-          `ORDER BY COALESCE(bytes, 0) DESC, event_id LIMIT ${SCATTER_POINTS}`,
-      )
-      .all(...spanArgs(span));
+  /**
+   * The scatter plot's points of a span: the largest flows by bytes (absent = 0), ties by event.id. `flows`: how
+   * many the span holds, which picks the plan (see largestFlows).
+   */
+  flowScatter(span: FlowSpan, flows: number): { bytes: number; packets: number; transport: string }[] {
+    return this.largestFlows<{ bytes: number; packets: number; transport: string }>(
+      span, flows, 'flows_scatter', "scatter_bytes AS bytes, COALESCE(packets, 0) AS packets, COALESCE(transport, '') AS transport", 'scatter_bytes', SCATTER_POINTS,
+    );
   }
 
   /** The table's flows of a span as documents: the largest by the sort column (absent last), ties by event.id. */
-  flowTable(span: FlowSpan, sort: TableSort): string[] {
+  flowTable(span: FlowSpan, flows: number, sort: TableSort): string[] {
+    const column = TABLE_COLUMNS[sort];
+    return this.largestFlows<{ doc: string }>(span, flows, `flows_${column}`, 'doc', column, TABLE_ROWS).map((r) => r.doc);
+  }
+
+  /**
+   * The `limit` largest flows of a span by `column`. Walking the column's index (which holds ts) stops after about
+   * limit × all / flows entries; reading the span in time order and sorting costs about `flows`. sqlite cannot
+   * know how many flows a span holds, so it is told which: the index when that walk is the shorter one.
+   */
+  private largestFlows<T>(span: FlowSpan, flows: number, index: string, select: string, column: string, limit: number): T[] {
+    const all = this.db.query<{ n: number | null }, []>('SELECT SUM(flows) AS n FROM flow_minutes').get()?.n ?? 0;
+    const walk = flows === 0 ? Infinity : (limit * all) / flows;
+    const from = walk < flows ? `flows INDEXED BY ${index}` : 'flows';
     return this.db
-      .query<{ doc: string }, (string | number)[]>(`SELECT doc FROM flows WHERE ${spanWhere(span).join(' AND ')} ORDER BY ${TABLE_COLUMNS[sort]} DESC, event_id LIMIT ${TABLE_ROWS}`)
-      .all(...spanArgs(span))
-      .map((r) => r.doc);
+      .query<T, (string | number)[]>(`SELECT ${select} FROM ${from} WHERE ${spanWhere(span).join(' AND ')} ORDER BY ${column} DESC, event_id LIMIT ${limit}`)
+      .all(...spanArgs(span));
   }
 
   /** The latest process starts (fork, exec, already_running), in time order: finding a process by pid. */
