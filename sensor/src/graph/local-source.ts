@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { DATASETS, datasetName, datasetOf, type EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import { emptyOverviewCounts, healthDrops, type OverviewCounts, type OverviewWindow } from '../../../kibana-plugin/server/overview-route.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
+import { parseTimestamp } from '../../../kibana-plugin/common/graph/time.ts';
 import { HOUR_MS, SCATTER_POINTS, flowRow, flowWindow, type FlowsAnswer, type FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
 import { FlowSums, flowShare } from '../../../kibana-plugin/common/flows/flow-sums.ts';
 import { flowPredicate, type FlowFilter } from '../../../kibana-plugin/common/flows/filter.ts';
 import { FlowAccumulator } from '../../../kibana-plugin/common/flows/memory-flows.ts';
 import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from '../../../kibana-plugin/common/search/events.ts';
 import { ProvmonError } from '../errors.ts';
-import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, flowSpan, type EventHit } from '../output/local/event-index.ts';
+import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, ROLLUP_MINUTE_MS, flowSpan, type EventHit } from '../output/local/event-index.ts';
 import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
 
 export interface LocalSourceOptions {
@@ -37,6 +38,10 @@ export interface StoreInfo {
 }
 
 const decoder = new TextDecoder();
+
+/** The later / earlier of two ISO times (exact, sub-millisecond digits included). */
+const latest = (a: string, b: string) => (parseTimestamp(a) >= parseTimestamp(b) ? a : b);
+const earliest = (a: string, b: string) => (parseTimestamp(a) <= parseTimestamp(b) ? a : b);
 
 /** Health documents of a host read, newest first, to find one that counts losses. */
 const HEALTH_LOOKBACK = 16;
@@ -207,6 +212,9 @@ export class LocalStoreSource implements EventSource {
   overviewCounts(window: OverviewWindow): OverviewCounts {
     const c = emptyOverviewCounts();
     const datasets = DATASETS.map(datasetName);
+    const health = datasetName('health');
+    /** per host: the minutes of its first and last event, and of its latest health document */
+    const minutes = new Map<string, { first: number; last: number; health?: number }>();
     for (const row of this.index.overviewCounts(window, datasets)) {
       const dataset = datasetOf(row.dataset);
       if (dataset) c.datasets[dataset] += row.n;
@@ -215,16 +223,31 @@ export class LocalStoreSource implements EventSource {
       const h = c.hosts.get(row.hostId);
       if (h) h.events += row.n;
       else c.hosts.set(row.hostId, { id: row.hostId, name: '', events: row.n, last_event: '', drops: null });
+      const m = minutes.get(row.hostId) ?? { first: row.firstMinute, last: row.lastMinute };
+      m.first = Math.min(m.first, row.firstMinute);
+      m.last = Math.max(m.last, row.lastMinute);
+      if (row.dataset === health) m.health = Math.max(m.health ?? -Infinity, row.lastMinute);
+      minutes.set(row.hostId, m);
       c.scanned += row.n;
     }
+    // Each lookup inside the minute the counts point at (and the window): a row or a few, never the window's rows.
+    const within = (minute: number, to = minute): OverviewWindow => ({
+      from: latest(window.from, new Date(minute * ROLLUP_MINUTE_MS).toISOString()),
+      to: earliest(window.to, `${new Date((to + 1) * ROLLUP_MINUTE_MS - 1).toISOString().slice(0, -1)}999999Z`),
+    });
     for (const h of c.hosts.values()) {
-      const [first] = this.read(this.index.hostEvents(window, datasets, h.id, 'asc', 1), true);
-      const [last] = this.read(this.index.hostEvents(window, datasets, h.id, 'desc', 1), true);
+      const m = minutes.get(h.id)!;
+      const [first] = this.read(this.index.hostEvents(within(m.first), datasets, h.id, 'asc', 1), true);
+      const [last] = this.read(this.index.hostEvents(within(m.last), datasets, h.id, 'desc', 1), true);
       h.name = first?.host.name as string;
       h.last_event = last?.['@timestamp'] ?? '';
+      if (m.health === undefined) continue;
       // The newest health document that counts losses (a health document always should; older ones are the fallback).
-      for (const doc of this.read(this.index.hostEvents(window, [datasetName('health')], h.id, 'desc', HEALTH_LOOKBACK), true)) {
-        h.drops = healthDrops(doc);
+      for (const span of [within(m.health), { from: window.from, to: within(m.health).to }]) {
+        for (const doc of this.read(this.index.hostEvents(span, [health], h.id, 'desc', HEALTH_LOOKBACK), true)) {
+          h.drops = healthDrops(doc);
+          if (h.drops !== null) break;
+        }
         if (h.drops !== null) break;
       }
     }

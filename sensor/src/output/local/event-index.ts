@@ -323,6 +323,9 @@ export interface OverviewRow {
   pname: string | null;
   hostId: string;
   n: number;
+  /** the group's first and last minute (epoch minutes): where a host's first, last or latest health event lies */
+  firstMinute: number;
+  lastMinute: number;
 }
 
 export class EventIndex {
@@ -501,12 +504,16 @@ export class EventIndex {
     const m = this.matchesPerMinute(window, { where: inList('dataset'), args: [JSON.stringify(datasets)] }, 'dataset, action, pname, host');
     return this.db
       .query<OverviewRow, (string | number)[]>(
-        `WITH m AS (${m.sql}) SELECT dataset, action, pname, h.host_id AS hostId, SUM(n) AS n FROM m JOIN hosts h ON h.id = m.host GROUP BY dataset, action, pname, h.host_id`,
+        `WITH m AS (${m.sql}) SELECT dataset, action, pname, h.host_id AS hostId, SUM(n) AS n, MIN(minute) AS firstMinute, MAX(minute) AS lastMinute ` +
+          'FROM m JOIN hosts h ON h.id = m.host GROUP BY dataset, action, pname, h.host_id',
       )
       .all(...m.args);
   }
 
-  /** A host's events in a window (datasets given), newest or oldest first, at most `limit`. */
+  /**
+   * A host's events in a window (datasets given), newest or oldest first, at most `limit`. Callers narrow the window
+   * to the minutes where those events lie (overviewCounts says): a host's rows are found by time, not by host.
+   */
   hostEvents(window: TimeWindow, datasets: readonly string[], hostId: string, order: 'asc' | 'desc', limit: number): EventHit[] {
     const host = this.hostIds.get(hostId) ?? this.lookupHost(hostId);
     if (host === undefined) return [];
