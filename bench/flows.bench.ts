@@ -7,6 +7,7 @@
  *   store (the flow table of its embedded index; beside it, reading every flow document, the path before); target
  *   ≤ 1000 ms each. Baseline: counting the final flow reports in
  *   Elasticsearch (one size-0 search), the least any answer costs.
+ * - the overview route over the same store: from the index (the local store's rollup) and by reading the window.
  * - URL → every chart of the Flows page drawn by vega in Chromium, over a 20 K-flow local store (target ≤ 1500 ms);
  *   baseline: the flows route alone over HTTP.
  */
@@ -20,6 +21,7 @@ import { esFlowsAnswer } from '../kibana-plugin/common/flows/es-flows.ts';
 import { flowFilterClauses } from '../kibana-plugin/common/flows/filter.ts';
 import { syntheticFlows } from '../kibana-plugin/common/flows/synthetic.ts';
 import { localFlowsAnswer, MAX_FLOW_SCAN } from '../kibana-plugin/server/flows-route.ts';
+import { overviewAnswer, readOverviewCounts } from '../kibana-plugin/server/overview-route.ts';
 import type { ProvmonStore } from '../kibana-plugin/server/http.ts';
 import { KIBANA_TARGETS } from '../kibana-plugin/versions.ts';
 import { startNode, type EsNode } from '../scripts/es-node/node.ts';
@@ -39,6 +41,10 @@ const START = Date.parse('2026-04-01T00:00:00Z');
 const SPAN = 86_400_000;
 const REQUEST: FlowsRequest = { interval: '5m', sort: 'bytes' };
 const INDEX = 'logs-provmon.flow-bench';
+/** edges inside hours, as a user's window has them */
+const WINDOW = { from: '2026-04-01T03:17:12.345Z', to: '2026-04-01T20:41:00.001Z' };
+/** the overview's window: the whole day, with a margin (the last flows end after it) */
+const DAY = { from: '2026-03-31T23:00:00.000Z', to: '2026-04-02T01:00:00.000Z' };
 
 let big: { dir: string; node: EsNode; client: Client; local: LocalStoreSource; store: ProvmonStore; docs: number } | undefined;
 
@@ -114,6 +120,42 @@ export const flowsData1M: Benchmark = {
         const start = Bun.nanoseconds();
         const a = big!.local.flowsAnswer({}, REQUEST, MAX_FLOW_SCAN);
         if (a.totals.flows !== FLOWS) throw new Error(`answered ${a.totals.flows} flows (scan ${JSON.stringify(a.scan)})`);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+    {
+      label: 'local-store route, a 17 h window whose edges fall inside hours (pre-summed hours + the edge hours\' flows)',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = big!.local.flowsAnswer(WINDOW, REQUEST, MAX_FLOW_SCAN);
+        if (a.totals.flows === 0 || a.totals.flows >= FLOWS) throw new Error(`answered ${a.totals.flows} flows`);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+    {
+      label: 'local-store route filtered by transport (the flow table\'s rows aggregated one by one, the path before for every request)',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = big!.local.flowsAnswer({ transport: 'tcp' }, REQUEST, MAX_FLOW_SCAN);
+        if (a.totals.flows === 0) throw new Error('answered no flows');
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+    {
+      label: 'overview route over the same store, from the index (rollup + edge minutes)',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = overviewAnswer(DAY, big!.local.overviewCounts(DAY));
+        if (a.total !== big!.docs) throw new Error(`counted ${a.total} of ${big!.docs} documents`);
+        return (Bun.nanoseconds() - start) / 1e6;
+      },
+    },
+    {
+      label: 'overview route over the same store, reading the window (the path before)',
+      measure: async () => {
+        const start = Bun.nanoseconds();
+        const a = overviewAnswer(DAY, await readOverviewCounts(big!.local, DAY));
+        if (a.total !== big!.docs) throw new Error(`counted ${a.total} of ${big!.docs} documents`);
         return (Bun.nanoseconds() - start) / 1e6;
       },
     },

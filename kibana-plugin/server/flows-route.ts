@@ -5,7 +5,7 @@
  * same definitions (localFlowsAnswer).
  */
 import { INTERVALS, TABLE_SORTS, type FlowsAnswer, type FlowsRequest, type IntervalName, type TableSort } from '../common/flows/answer.ts';
-import { flowPredicate, type FlowFilter } from '../common/flows/filter.ts';
+import { flowPredicate, wholeMs, type FlowFilter } from '../common/flows/filter.ts';
 import { FlowAccumulator } from '../common/flows/memory-flows.ts';
 import { scanWindow } from '../common/search/scan.ts';
 import { route, type ProvmonStore } from './http.ts';
@@ -34,7 +34,9 @@ export const readFlowsQuery = validator(FLOW_PARAMS, (p) => {
 export async function localFlowsAnswer(store: ProvmonStore, filter: FlowFilter, request: FlowsRequest, maxScan = MAX_FLOW_SCAN): Promise<FlowsAnswer> {
   const acc = new FlowAccumulator(filter, request);
   const keep = flowPredicate(filter);
-  const scan = await scanWindow(store.source, { ...(filter.from ? { from: filter.from } : {}), ...(filter.to ? { to: filter.to } : {}), datasets: ['flow'], maxScan }, (doc) => {
+  // The source compares exact times; a flow filter whole milliseconds (filter.ts): read every flow of the last one.
+  const to = filter.to ? new Date(wholeMs(filter.to)).toISOString().replace('Z', '999999Z') : undefined;
+  const scan = await scanWindow(store.source, { ...(filter.from ? { from: new Date(wholeMs(filter.from)).toISOString() } : {}), ...(to ? { to } : {}), datasets: ['flow'], maxScan }, (doc) => {
     if (keep(doc)) acc.add(doc);
   });
   return { ...acc.answer(), scan: { truncated: scan.truncated, scanned: scan.scanned } };

@@ -7,6 +7,7 @@ import type { EcsEvent } from '../common/ecs.ts';
 import type { EventSource } from '../common/graph/source.ts';
 import type { FlowsAnswer, FlowsRequest } from '../common/flows/answer.ts';
 import type { FlowFilter } from '../common/flows/filter.ts';
+import type { OverviewCounts, OverviewWindow } from './overview-route.ts';
 import type { NarrativeEndpoint } from '../common/graph/narrative.ts';
 import type { EventsAnswer, EventsQuery } from '../common/search/events.ts';
 
@@ -43,6 +44,8 @@ export interface ProvmonStore {
    * query; undefined when it cannot (e.g. free text), and the events route reads `source` instead.
    */
   events?: (query: EventsQuery) => Promise<EventsAnswer | undefined>;
+  /** The overview's counts from the store's own index; without it the overview route reads `source`'s window. */
+  overview?: (window: OverviewWindow) => Promise<OverviewCounts>;
 }
 
 /**

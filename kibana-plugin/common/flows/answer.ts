@@ -113,6 +113,9 @@ export interface FlowsAnswer {
   scan: { truncated: boolean; scanned: number | null };
 }
 
+/** The window an answer states: the filter's bounds, as given. */
+export const flowWindow = (f: { from?: string; to?: string }): FlowsAnswer['window'] => ({ ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}) });
+
 export interface FlowsRequest {
   interval: IntervalName;
   sort: TableSort;

@@ -6,7 +6,7 @@
  */
 import type { EcsEvent } from '../ecs.ts';
 import {
-  DIMENSIONS, DURATION_RANGES, HOUR_MS, INTERVALS, ROW_FIELDS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, TOP_BUCKETS, flowRow,
+  DIMENSIONS, DURATION_RANGES, HOUR_MS, INTERVALS, ROW_FIELDS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, TOP_BUCKETS, flowRow, flowWindow,
   type Bucket, type Dimension, type FlowsAnswer, type FlowsRequest, type Ranked, type RankedName, type TimePoint,
 } from './answer.ts';
 import { FLOW_INDEX, flowFilterClauses, type FlowFilter } from './filter.ts';
@@ -131,7 +131,7 @@ export async function esFlowsAnswer(client: AggregationClient, filter: FlowFilte
   const a = (aggs.aggregations ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const flows = total(aggs);
   return {
-    window: { ...(filter.from ? { from: filter.from } : {}), ...(filter.to ? { to: filter.to } : {}) },
+    window: flowWindow(filter),
     totals: { flows, bytes: num(a.bytes), packets: num(a.packets), dns_resolved: a.dns_resolved?.doc_count ?? 0, with_process: a.with_process?.doc_count ?? 0 },
     over_time: { interval: request.interval, points: points(a.over_time?.buckets ?? []) },
     hourly: points(a.hourly?.buckets ?? []),

@@ -113,6 +113,23 @@ describe('flows: Elasticsearch aggregations and the local store give the same an
     }
   });
 
+  // A window alone is answered by the local index from pre-summed hours plus its partial edge hours' flows.
+  test('windows: edges inside hours (at milliseconds and below), open ends, whole hours, inside one hour: equal', async () => {
+    const cases: [FlowFilter, FlowsRequest][] = [
+      [{ from: '2026-03-02T13:27:41.250Z' }, { interval: '1m', sort: 'bytes' }],
+      [{ to: '2026-03-03T17:02:09.999999Z' }, { interval: '5m', sort: 'packets' }],
+      [{ from: '2026-03-02T11:00:00Z', to: '2026-03-03T09:00:00Z' }, { interval: '1h', sort: 'bytes' }],
+      [{ from: '2026-03-02T11:00:00.001Z', to: '2026-03-03T08:59:59.999Z' }, { interval: '15m', sort: 'duration' }],
+      [{ from: '2026-03-03T04:10:00.123Z', to: '2026-03-03T04:50:00Z' }, { interval: '1m', sort: 'packets' }],
+      [{ from: finals[40]!['@timestamp'], to: finals[41]!['@timestamp'] }, { interval: '5m', sort: 'bytes' }],
+    ];
+    for (const [filter, request] of cases) {
+      const [es, mem] = await both(filter, request);
+      expect({ filter, flows: es.totals.flows > 0 }).toEqual({ filter, flows: true });
+      expect(mem).toEqual(es);
+    }
+  });
+
   test('a window with no flows answers zeros and empty charts on both', async () => {
     const [es, mem] = await both({ from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z' }, { interval: '5m', sort: 'bytes' });
     expect(es.totals.flows).toBe(0);

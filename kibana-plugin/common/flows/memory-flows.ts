@@ -3,121 +3,30 @@
  * orders as the Elasticsearch aggregations in es-flows.ts, held to the same numbers by flows-conformance.es.test.ts.
  */
 import type { EcsEvent } from '../ecs.ts';
-import {
-  DIMENSIONS, DURATION_RANGES, HOUR_MS, INTERVALS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, TOP_BUCKETS, flowBytes, flowPackets, flowRow, getter, ipSortKey, valuesOf,
-  type Bucket, type Dimension, type FlowsAnswer, type FlowsRequest, type Ranked, type RankedName, type TimePoint,
-} from './answer.ts';
-import { wholeMs, type FlowFilter } from './filter.ts';
-
-interface Acc {
-  flows: number;
-  bytes: number;
-  packets: number;
-  label?: string;
-  firstSeen?: number;
-}
-
-const add = (map: Map<string, Acc>, key: string, bytes: number, packets: number): Acc => {
-  let a = map.get(key);
-  if (!a) map.set(key, (a = { flows: 0, bytes: 0, packets: 0 }));
-  a.flows++;
-  a.bytes += bytes;
-  a.packets += packets;
-  return a;
-};
-
-function compareKeys(d: Dimension): (a: string, b: string) => number {
-  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  if (d.numeric) return (a, b) => Number(a) - Number(b);
-  if (d.ip) return (a, b) => text(ipSortKey(a), ipSortKey(b));
-  return text;
-}
-
-function rank(d: Dimension, counts: Map<string, Acc>): Ranked {
-  const byKey = compareKeys(d);
-  const entries = [...counts];
-  entries.sort((x, y) => {
-    const [ka, a] = x;
-    const [kb, b] = y;
-    const primary = d.order === 'bytes' ? b.bytes - a.bytes : d.order === 'flows' ? b.flows - a.flows : a.flows - b.flows;
-    return primary || byKey(ka, kb);
-  });
-  const buckets: Bucket[] = entries.slice(0, TOP_BUCKETS).map(([key, a]) => {
-    const b: Bucket = { key, flows: a.flows, bytes: a.bytes, packets: a.packets };
-    if (d.label) b.label = a.label ?? '';
-    if (d.firstSeen && a.firstSeen !== undefined) b.first_seen = new Date(a.firstSeen).toISOString();
-    return b;
-  });
-  const rest = entries.slice(TOP_BUCKETS);
-  const sum = (f: (a: Acc) => number) => rest.reduce((n, [, a]) => n + f(a), 0);
-  return { buckets, other: { flows: sum((a) => a.flows), bytes: d.multi ? null : sum((a) => a.bytes), packets: d.multi ? null : sum((a) => a.packets) } };
-}
-
-function histogram(map: Map<number, TimePoint>, t: number, bytes: number, packets: number): void {
-  let p = map.get(t);
-  if (!p) map.set(t, (p = { t, flows: 0, bytes: 0, packets: 0 }));
-  p.flows++;
-  p.bytes += bytes;
-  p.packets += packets;
-}
-
-/** Each dimension with its field readers made once. */
-const READERS = DIMENSIONS.map((d) => ({ ...d, read: getter(d.field), label: d.label ? getter(d.label) : undefined }));
+import { SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, flowRow, flowWindow, valuesOf, type FlowsAnswer, type FlowsRequest } from './answer.ts';
+import type { FlowFilter } from './filter.ts';
+import { FlowSums, flowShare } from './flow-sums.ts';
 
 export class FlowAccumulator {
-  private readonly counts = new Map<RankedName, Map<string, Acc>>(DIMENSIONS.map((d) => [d.name, new Map()]));
-  private readonly overTime = new Map<number, TimePoint>();
-  private readonly hourly = new Map<number, TimePoint>();
-  private readonly durations = DURATION_RANGES.map(() => 0);
-  private readonly totals = { flows: 0, bytes: 0, packets: 0, dns_resolved: 0, with_process: 0 };
+  private readonly sums = new FlowSums();
   /** the largest flows so far as the scatter plot needs them: at most 2 × SCATTER_POINTS held (memory bounded) */
   private points: Ranking[] = [];
   private flowsSeen = 0;
   /** the table's rows so far, best first, at most TABLE_ROWS */
   private readonly table: { rank: Ranking; doc: EcsEvent }[] = [];
-  private readonly intervalMs: number;
   private readonly sortValue: (d: EcsEvent) => number;
 
   constructor(private readonly filter: FlowFilter, private readonly request: FlowsRequest) {
-    this.intervalMs = INTERVALS[request.interval];
     this.sortValue = sortValue(request.sort);
   }
 
   add(doc: EcsEvent): void {
-    const bytes = flowBytes(doc);
-    const packets = flowPackets(doc);
-    const t = wholeMs(doc['@timestamp']);
-    this.totals.flows++;
-    this.totals.bytes += bytes;
-    this.totals.packets += packets;
-    if (doc.provmon?.flow?.dns_resolved === true) this.totals.dns_resolved++;
-    if (doc.process?.entity_id !== undefined) this.totals.with_process++;
-    histogram(this.overTime, t - (t % this.intervalMs), bytes, packets);
-    histogram(this.hourly, t - (t % HOUR_MS), bytes, packets);
-    const duration = doc.event.duration;
-    if (typeof duration === 'number') {
-      const i = DURATION_RANGES.findIndex((r) => duration >= r.from && (r.to === undefined || duration < r.to));
-      if (i >= 0) this.durations[i]!++;
-    }
-    for (const d of READERS) {
-      const map = this.counts.get(d.name)!;
-      const values = d.read(doc);
-      if (values.length === 1) this.count(d, map, String(values[0]), doc, bytes, packets);
-      else if (values.length > 1) for (const v of new Set(values.map(String))) this.count(d, map, v, doc, bytes, packets);
-    }
+    const share = flowShare(doc);
+    this.sums.addFlow(share);
     this.flowsSeen++;
-    this.points.push({ value: bytes, id: doc.event.id, bytes, packets, transport: doc.network?.transport ?? '' });
+    this.points.push({ value: share.bytes, id: doc.event.id, bytes: share.bytes, packets: share.packets, transport: doc.network?.transport ?? '' });
     if (this.points.length >= 2 * SCATTER_POINTS) this.points = this.points.sort(compareRankings).slice(0, SCATTER_POINTS);
     this.keepForTable(doc);
-  }
-
-  private count(d: (typeof READERS)[number], map: Map<string, Acc>, v: string, doc: EcsEvent, bytes: number, packets: number): void {
-    const a = add(map, v, bytes, packets);
-    if (d.label && a.label === undefined) a.label = String(d.label(doc)[0] ?? '');
-    if (d.firstSeen && doc.event.start) {
-      const s = wholeMs(doc.event.start);
-      if (a.firstSeen === undefined || s < a.firstSeen) a.firstSeen = s;
-    }
   }
 
   private keepForTable(doc: EcsEvent): void {
@@ -136,15 +45,9 @@ export class FlowAccumulator {
   }
 
   answer(): Omit<FlowsAnswer, 'scan'> {
-    const ranked = Object.fromEntries(DIMENSIONS.map((d) => [d.name, rank(d, this.counts.get(d.name)!)])) as Record<RankedName, Ranked>;
-    const byTime = (m: Map<number, TimePoint>) => [...m.values()].sort((a, b) => a.t - b.t);
     return {
-      window: { ...(this.filter.from ? { from: this.filter.from } : {}), ...(this.filter.to ? { to: this.filter.to } : {}) },
-      totals: this.totals,
-      over_time: { interval: this.request.interval, points: byTime(this.overTime) },
-      hourly: byTime(this.hourly),
-      durations: DURATION_RANGES.map((r, i) => ({ key: r.key, flows: this.durations[i]! })),
-      ranked,
+      window: flowWindow(this.filter),
+      ...this.sums.answer(this.request),
       scatter: {
         points: [...this.points].sort(compareRankings).slice(0, SCATTER_POINTS).map(({ bytes, packets, transport }) => ({ bytes, packets, transport })),
         truncated: this.flowsSeen > SCATTER_POINTS,

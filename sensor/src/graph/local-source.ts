@@ -12,14 +12,17 @@
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { DATASETS, datasetName, datasetOf, type EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
+import { emptyOverviewCounts, healthDrops, type OverviewCounts, type OverviewWindow } from '../../../kibana-plugin/server/overview-route.ts';
 import type { EventQuery, EventSource } from '../../../kibana-plugin/common/graph/source.ts';
-import type { FlowsAnswer, FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
+import { parseTimestamp } from '../../../kibana-plugin/common/graph/time.ts';
+import { HOUR_MS, SCATTER_POINTS, flowRow, flowWindow, type FlowsAnswer, type FlowsRequest } from '../../../kibana-plugin/common/flows/answer.ts';
+import { FlowSums, flowShare } from '../../../kibana-plugin/common/flows/flow-sums.ts';
 import { flowPredicate, type FlowFilter } from '../../../kibana-plugin/common/flows/filter.ts';
 import { FlowAccumulator } from '../../../kibana-plugin/common/flows/memory-flows.ts';
 import { eventsSummary, withTarget, type EventsAnswer, type EventsQuery } from '../../../kibana-plugin/common/search/events.ts';
 import { ProvmonError } from '../errors.ts';
-import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, type EventHit } from '../output/local/event-index.ts';
+import { EventIndex, INDEX_VERSION, IndexDamagedError, IndexVersionError, ROLLUP_MINUTE_MS, flowSpan, type EventHit } from '../output/local/event-index.ts';
 import { INDEX_FILE, LocalStore, STREAMS } from '../output/local/local-store.ts';
 
 export interface LocalSourceOptions {
@@ -35,6 +38,17 @@ export interface StoreInfo {
 }
 
 const decoder = new TextDecoder();
+
+/** The later / earlier of two ISO times (exact, sub-millisecond digits included). */
+const latest = (a: string, b: string) => (parseTimestamp(a) >= parseTimestamp(b) ? a : b);
+const earliest = (a: string, b: string) => (parseTimestamp(a) <= parseTimestamp(b) ? a : b);
+
+/** Health documents of a host read, newest first, to find one that counts losses. */
+const HEALTH_LOOKBACK = 16;
+
+/** Open window ends, as hours sqlite compares exactly (any flow's hour lies between). */
+const MIN_HOUR = -(2 ** 40);
+const MAX_HOUR = 2 ** 40;
 
 export class LocalStoreSource implements EventSource {
   readonly dir: string;
@@ -144,10 +158,14 @@ export class LocalStoreSource implements EventSource {
   }
 
   /**
-   * The flows answer from the index's flow table (each final report's fields, no JSONL read), aggregated with the
-   * same accumulator and predicate as reading the flow documents; at most `maxScan` flows (then `truncated`).
+   * The flows answer from the index (no JSONL read). A window-only filter reads the pre-summed whole hours, the flows
+   * of its two partial edge hours, and the scatter's and table's flows through their indexes; any other filter
+   * aggregates the matching rows of the flow table with the same accumulator and predicate as reading the flow
+   * documents, at most `maxScan` of them (then `truncated`).
    */
   flowsAnswer(filter: FlowFilter, request: FlowsRequest, maxScan: number): FlowsAnswer {
+    const { from: _from, to: _to, ...narrowing } = filter;
+    if (Object.keys(narrowing).length === 0) return this.summedFlowsAnswer(filter, request);
     const acc = new FlowAccumulator(filter, request);
     const keep = flowPredicate(filter);
     let scanned = 0;
@@ -158,6 +176,82 @@ export class LocalStoreSource implements EventSource {
       if (keep(doc)) acc.add(doc);
     }
     return { ...acc.answer(), scan: { truncated: false, scanned } };
+  }
+
+  private summedFlowsAnswer(filter: FlowFilter, request: FlowsRequest): FlowsAnswer {
+    const span = flowSpan(filter);
+    const sums = new FlowSums();
+    const addFlows = (lo: number, hi: number) => {
+      for (const text of this.index.flowDocsBetween({ lo, hi })) sums.addFlow(flowShare(JSON.parse(text) as EcsEvent));
+    };
+    // Whole hours: every flow of [firstHour, lastHour] lies inside the span.
+    const firstHour = Math.ceil(span.lo / HOUR_MS);
+    const lastHour = Math.floor(span.hi / HOUR_MS) - 1;
+    if (firstHour > lastHour) addFlows(span.lo, span.hi);
+    else {
+      // In time order: the left edge, the hours, the right edge (the first label added for a key wins).
+      if (span.lo > -Infinity) addFlows(span.lo, firstHour * HOUR_MS);
+      this.index.addFlowHours(sums, Math.max(firstHour, MIN_HOUR), Math.min(lastHour, MAX_HOUR));
+      if (span.hi < Infinity) addFlows((lastHour + 1) * HOUR_MS, span.hi);
+    }
+    const summed = sums.answer(request);
+    return {
+      window: flowWindow(filter),
+      ...summed,
+      scatter: { points: this.index.flowScatter(span, summed.totals.flows), truncated: summed.totals.flows > SCATTER_POINTS },
+      table: { sort: request.sort, rows: this.index.flowTable(span, summed.totals.flows, request.sort).map((text) => flowRow(JSON.parse(text) as EcsEvent)) },
+      scan: { truncated: false, scanned: summed.totals.flows },
+    };
+  }
+
+  /**
+   * The overview's counts from the index: the window's events counted per dataset, action, process name and host
+   * (`rollup` plus the partial edge minutes), and per host the lines of its first and last event and of its latest
+   * health document (at most a few lines read per host).
+   */
+  overviewCounts(window: OverviewWindow): OverviewCounts {
+    const c = emptyOverviewCounts();
+    const datasets = DATASETS.map(datasetName);
+    const health = datasetName('health');
+    /** per host: the minutes of its first and last event, and of its latest health document */
+    const minutes = new Map<string, { first: number; last: number; health?: number }>();
+    for (const row of this.index.overviewCounts(window, datasets)) {
+      const dataset = datasetOf(row.dataset);
+      if (dataset) c.datasets[dataset] += row.n;
+      c.actions.set(row.action, (c.actions.get(row.action) ?? 0) + row.n);
+      if (row.pname) c.processes.set(row.pname, (c.processes.get(row.pname) ?? 0) + row.n);
+      const h = c.hosts.get(row.hostId);
+      if (h) h.events += row.n;
+      else c.hosts.set(row.hostId, { id: row.hostId, name: '', events: row.n, last_event: '', drops: null });
+      const m = minutes.get(row.hostId) ?? { first: row.firstMinute, last: row.lastMinute };
+      m.first = Math.min(m.first, row.firstMinute);
+      m.last = Math.max(m.last, row.lastMinute);
+      if (row.dataset === health) m.health = Math.max(m.health ?? -Infinity, row.lastMinute);
+      minutes.set(row.hostId, m);
+      c.scanned += row.n;
+    }
+    // Each lookup inside the minute the counts point at (and the window): a row or a few, never the window's rows.
+    const within = (minute: number, to = minute): OverviewWindow => ({
+      from: latest(window.from, new Date(minute * ROLLUP_MINUTE_MS).toISOString()),
+      to: earliest(window.to, `${new Date((to + 1) * ROLLUP_MINUTE_MS - 1).toISOString().slice(0, -1)}999999Z`),
+    });
+    for (const h of c.hosts.values()) {
+      const m = minutes.get(h.id)!;
+      const [first] = this.read(this.index.hostEvents(within(m.first), datasets, h.id, 'asc', 1), true);
+      const [last] = this.read(this.index.hostEvents(within(m.last), datasets, h.id, 'desc', 1), true);
+      h.name = first?.host.name as string;
+      h.last_event = last?.['@timestamp'] ?? '';
+      if (m.health === undefined) continue;
+      // The newest health document that counts losses (a health document always should; older ones are the fallback).
+      for (const span of [within(m.health), { from: window.from, to: within(m.health).to }]) {
+        for (const doc of this.read(this.index.hostEvents(span, [health], h.id, 'desc', HEALTH_LOOKBACK), true)) {
+          h.drops = healthDrops(doc);
+          if (h.drops !== null) break;
+        }
+        if (h.drops !== null) break;
+      }
+    }
+    return c;
   }
 
   /** The latest `limit` process starts (fork, exec, already_running), in time order. */

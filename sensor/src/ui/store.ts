@@ -33,6 +33,7 @@ export function openUiStore(spec: SourceSpec, notice: (message: string) => void)
       info: async () => local.info(),
       events: async (query) => local.eventsAnswer(query),
       flows: async (filter, request) => local.flowsAnswer(filter, request, MAX_FLOW_SCAN),
+      overview: async (window) => local.overviewCounts(window),
     };
     return {
       where: store.where,

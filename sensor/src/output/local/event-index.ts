@@ -5,14 +5,15 @@ import type { LineLocation } from './jsonl-writer.ts';
 import { DEFAULT_DATASETS, MODIFY_ACTIONS, openWrites, type EventQuery } from '../../../../kibana-plugin/common/graph/source.ts';
 import { parseTimestamp } from '../../../../kibana-plugin/common/graph/time.ts';
 import { SEARCH_DATASETS, type EventFilter } from '../../../../kibana-plugin/common/search/filter.ts';
-import { FLOW_DOC_FIELDS, getter } from '../../../../kibana-plugin/common/flows/answer.ts';
+import { DURATION_RANGES, FLOW_DOC_FIELDS, HOUR_MS, SCATTER_POINTS, TABLE_ROWS, TABLE_SORTS, flowBytes, getter, valuesOf, type TableSort } from '../../../../kibana-plugin/common/flows/answer.ts';
+import { MINUTE_MS, type FlowSums } from '../../../../kibana-plugin/common/flows/flow-sums.ts';
 import { wholeMs, type FlowFilter } from '../../../../kibana-plugin/common/flows/filter.ts';
 
 /**
  * Bumped whenever the schema changes. An index of another version is set aside and rebuilt from the JSONL files
  * (they are the record; the index only points into them).
  */
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 
 /** `side` bits of a row: what the row's `path` (file.path) means for the file. */
 export const SIDE_FILE = 4; // the row has a file.path (not just an exec's executable)
@@ -96,9 +97,14 @@ function flowValues(doc: EcsEvent): unknown[] | null {
     for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
     at[parts[parts.length - 1]!] = valueAt(doc, parts);
   }
+  const number = (path: string) => {
+    const v = valuesOf(doc, path)[0];
+    return typeof v === 'number' ? v : null;
+  };
   return [
     doc.host?.name ?? null, doc.network?.transport ?? null, doc.source?.ip ?? null, doc.destination?.ip ?? null, doc.source?.port ?? null,
-    doc.destination?.port ?? null, doc.source?.domain ?? null, doc.destination?.domain ?? null, doc.process?.name ?? null, JSON.stringify(slim),
+    doc.destination?.port ?? null, doc.source?.domain ?? null, doc.destination?.domain ?? null, doc.process?.name ?? null,
+    number(TABLE_SORTS.bytes), number(TABLE_SORTS.packets), number(TABLE_SORTS.duration), flowBytes(doc), JSON.stringify(slim),
   ];
 }
 
@@ -133,6 +139,9 @@ export interface EventHit extends IndexHit {
   eventId: string;
 }
 
+/** `flow_minutes`' per-class flow counts, one column per DURATION_RANGES entry. */
+export const DURATION_COLUMNS = DURATION_RANGES.map((_, i) => `d${i}`);
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   ts REAL NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, dataset TEXT NOT NULL, action TEXT NOT NULL,
@@ -157,10 +166,26 @@ CREATE TABLE IF NOT EXISTS rollup (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS flows (
   ts REAL NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL, stream INTEGER NOT NULL, file_id INTEGER NOT NULL,
-  hname TEXT, transport TEXT, sip TEXT, dip TEXT, sport INTEGER, dport INTEGER, sdomain TEXT, ddomain TEXT, pname TEXT, doc TEXT NOT NULL,
+  hname TEXT, transport TEXT, sip TEXT, dip TEXT, sport INTEGER, dport INTEGER, sdomain TEXT, ddomain TEXT, pname TEXT,
+  bytes INTEGER, packets INTEGER, duration INTEGER, scatter_bytes INTEGER NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (ts, seq, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS flows_file ON flows (stream, file_id);
+CREATE INDEX IF NOT EXISTS flows_scatter ON flows (scatter_bytes DESC, event_id, ts, packets, transport);
+CREATE INDEX IF NOT EXISTS flows_bytes ON flows (bytes DESC, event_id, ts);
+CREATE INDEX IF NOT EXISTS flows_packets ON flows (packets DESC, event_id, ts);
+CREATE INDEX IF NOT EXISTS flows_duration ON flows (duration DESC, event_id, ts);
+CREATE TABLE IF NOT EXISTS flow_minutes (
+  stream INTEGER NOT NULL, file_id INTEGER NOT NULL, minute INTEGER NOT NULL, flows INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  packets INTEGER NOT NULL, dns_resolved INTEGER NOT NULL, with_process INTEGER NOT NULL, ${DURATION_COLUMNS.map((c) => `${c} INTEGER NOT NULL`).join(', ')},
+  PRIMARY KEY (stream, file_id, minute)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flow_keys (
+  stream INTEGER NOT NULL, file_id INTEGER NOT NULL, hour INTEGER NOT NULL, field INTEGER NOT NULL, key TEXT NOT NULL,
+  flows INTEGER NOT NULL, bytes INTEGER NOT NULL, packets INTEGER NOT NULL, first_seen REAL,
+  label TEXT, label_ts REAL, label_seq INTEGER, label_eid TEXT,
+  PRIMARY KEY (stream, file_id, hour, field, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS files (stream INTEGER NOT NULL, file_id INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, end INTEGER NOT NULL, PRIMARY KEY (stream, file_id));
 CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, host_id TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS terms (kind INTEGER NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL);
@@ -181,7 +206,16 @@ export const ROLLUP_MINUTE_MS = 60_000;
  * the flows answer reads (FLOW_DOC_FIELDS) as a small JSON document, clustered in time order, plus the columns a
  * flow filter narrows by. The flows route aggregates these instead of reading every flow line of the JSONL files.
  */
-export const FLOW_COLUMNS = ['hname', 'transport', 'sip', 'dip', 'sport', 'dport', 'sdomain', 'ddomain', 'pname', 'doc'] as const;
+export const FLOW_COLUMNS = ['hname', 'transport', 'sip', 'dip', 'sport', 'dport', 'sdomain', 'ddomain', 'pname', 'bytes', 'packets', 'duration', 'scatter_bytes', 'doc'] as const;
+
+/**
+ * `flow_minutes` and `flow_keys`: the flows answer's partial sums (common/flows/flow-sums.ts) of each JSONL file's
+ * final flow reports, per minute (totals, series, durations) and per hour and key field value (ranked charts, with
+ * the earliest start and the label of the earliest flow), kept by the writer in the transaction that inserts the
+ * flows. A time-only window reads its whole hours' sums and the flows of its two partial edge hours. Scatter points
+ * and the table are the largest flows by a column: one index each, read to their limit.
+ */
+export const FLOW_KEY_HOUR_MS = HOUR_MS;
 export const ROLLUP_KEYS = ['dataset', 'action', 'outcome', 'host', 'hname', 'entity_id', 'pparent', 'pname', 'pid', 'ppid'] as const;
 
 /** `x IN (…)` over a JSON array parameter: one placeholder whatever the list length (no variable limit). */
@@ -202,7 +236,7 @@ export function indexProblem(db: Database, path: string): IndexProblem | undefin
   if (version !== INDEX_VERSION) return { kind: 'version', version, message: `it has format version ${version}; this provmon uses ${INDEX_VERSION}` };
   const columns = db.query<{ name: string }, []>("SELECT name FROM pragma_table_info('events')").all().map((c) => c.name);
   const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
-  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms', 'rollup', 'flows'].every((t) => tables.includes(t))) {
+  if (columns.join(',') !== EVENT_COLUMNS.join(',') || !['files', 'hosts', 'terms', 'rollup', 'flows', 'flow_minutes', 'flow_keys'].every((t) => tables.includes(t))) {
     return { kind: 'schema', message: 'its tables are not the ones this provmon writes' };
   }
   // A file cut short still opens, and its header still counts the pages it had: compare with what is there. Not
@@ -258,6 +292,40 @@ function filterWhere(f: EventFilter): { where: string; args: (string | number)[]
   if (f.ppid !== undefined) (where.push('ppid = ?'), args.push(f.ppid));
   if (f.entityId !== undefined) (where.push('(entity_id = ? OR pparent = ?)'), args.push(f.entityId, f.entityId));
   return { where: where.join(' AND '), args };
+}
+
+/** A flows window in whole milliseconds, `hi` exclusive; open ends are infinite. */
+export interface FlowSpan {
+  lo: number;
+  hi: number;
+}
+
+type MinuteRow = unknown[];
+
+/** `flows`' column per table sort (TABLE_SORTS' fields, absent = NULL). */
+const TABLE_COLUMNS: Record<TableSort, 'bytes' | 'packets' | 'duration'> = { bytes: 'bytes', packets: 'packets', duration: 'duration' };
+
+/** A flow filter's window as a span (filter.ts compares whole milliseconds, both ends inclusive). */
+export function flowSpan(f: { from?: string; to?: string }): FlowSpan {
+  return { lo: f.from ? wholeMs(f.from) : -Infinity, hi: f.to ? wholeMs(f.to) + 1 : Infinity };
+}
+
+const spanWhere = (s: FlowSpan) => ['1', ...(s.lo > -Infinity ? ['ts >= ?'] : []), ...(s.hi < Infinity ? ['ts < ?'] : [])];
+const spanArgs = (s: FlowSpan) => [...(s.lo > -Infinity ? [s.lo] : []), ...(s.hi < Infinity ? [s.hi] : [])];
+
+/** The columns the events search's counts group by (searchEventsPage). */
+const MINUTE_MATCH_COLUMNS = 'action, outcome, entity_id, host';
+
+/** One group of overviewCounts: pname '' or null when the events have no process name. */
+export interface OverviewRow {
+  dataset: string;
+  action: string;
+  pname: string | null;
+  hostId: string;
+  n: number;
+  /** the group's first and last minute (epoch minutes): where a host's first, last or latest health event lies */
+  firstMinute: number;
+  lastMinute: number;
 }
 
 export class EventIndex {
@@ -429,18 +497,51 @@ export class EventIndex {
   }
 
   /**
-   * A subquery of every match of the window as (minute, action, outcome, entity_id, host, n): whole minutes from
+   * Every event of a window (datasets given) counted per dataset, action, process name and host, from `rollup` and
+   * the window's partial edge minutes; and per host its first and last event and its latest health documents.
+   */
+  overviewCounts(window: TimeWindow, datasets: readonly string[]): OverviewRow[] {
+    const m = this.matchesPerMinute(window, { where: inList('dataset'), args: [JSON.stringify(datasets)] }, 'dataset, action, pname, host');
+    return this.db
+      .query<OverviewRow, (string | number)[]>(
+        `WITH m AS (${m.sql}) SELECT dataset, action, pname, h.host_id AS hostId, SUM(n) AS n, MIN(minute) AS firstMinute, MAX(minute) AS lastMinute ` +
+          'FROM m JOIN hosts h ON h.id = m.host GROUP BY dataset, action, pname, h.host_id',
+      )
+      .all(...m.args);
+  }
+
+  /**
+   * A host's events in a window (datasets given), newest or oldest first, at most `limit`. Callers narrow the window
+   * to the minutes where those events lie (overviewCounts says): a host's rows are found by time, not by host.
+   */
+  hostEvents(window: TimeWindow, datasets: readonly string[], hostId: string, order: 'asc' | 'desc', limit: number): EventHit[] {
+    const host = this.hostIds.get(hostId) ?? this.lookupHost(hostId);
+    if (host === undefined) return [];
+    const dir = order === 'asc' ? 'ASC' : 'DESC';
+    const where = ['host = ?', inList('dataset')];
+    const args: (string | number)[] = [host, JSON.stringify(datasets)];
+    if (window.from !== undefined) (where.push('ts >= ?'), args.push(parseTimestamp(window.from)));
+    if (window.to !== undefined) (where.push('ts <= ?'), args.push(parseTimestamp(window.to)));
+    return this.db
+      .query<EventHit, (string | number)[]>(
+        `SELECT stream, file_id AS fileId, offset, length, event_id AS eventId FROM events WHERE ${where.join(' AND ')} ORDER BY ts ${dir}, seq ${dir}, event_id ${dir} LIMIT ?`,
+      )
+      .all(...args, limit);
+  }
+
+  /**
+   * A subquery of every match of the window as (minute, ...columns, n): whole minutes from
    * `rollup`, the partial minutes at the window's edges from `events` (one row each).
    */
-  private matchesPerMinute(window: TimeWindow, f: { where: string; args: (string | number)[] }): { sql: string; args: (string | number)[] } {
+  private matchesPerMinute(window: TimeWindow, f: { where: string; args: (string | number)[] }, columns = MINUTE_MATCH_COLUMNS): { sql: string; args: (string | number)[] } {
     const from = window.from === undefined ? undefined : parseTimestamp(window.from);
     const to = window.to === undefined ? undefined : parseTimestamp(window.to);
     // Whole minutes: [firstWhole, lastWhole], every event of which lies inside [from, to].
     const firstWhole = from === undefined ? undefined : Math.ceil(from / ROLLUP_MINUTE_MS);
     const lastWhole = to === undefined ? undefined : Math.floor(to / ROLLUP_MINUTE_MS) - 1;
-    const rows = (range: string) => `SELECT CAST(ts / ${ROLLUP_MINUTE_MS} AS INTEGER) AS minute, action, outcome, entity_id, host, 1 AS n FROM events WHERE ${f.where} AND ${range}`;
+    const rows = (range: string) => `SELECT CAST(ts / ${ROLLUP_MINUTE_MS} AS INTEGER) AS minute, ${columns}, 1 AS n FROM events WHERE ${f.where} AND ${range}`;
     if (firstWhole !== undefined && lastWhole !== undefined && firstWhole > lastWhole) return { sql: rows('ts >= ? AND ts <= ?'), args: [...f.args, from!, to!] };
-    const parts = [`SELECT minute, action, outcome, entity_id, host, n FROM rollup WHERE ${f.where}${firstWhole === undefined ? '' : ' AND minute >= ?'}${lastWhole === undefined ? '' : ' AND minute <= ?'}`];
+    const parts = [`SELECT minute, ${columns}, n FROM rollup WHERE ${f.where}${firstWhole === undefined ? '' : ' AND minute >= ?'}${lastWhole === undefined ? '' : ' AND minute <= ?'}`];
     const args: (string | number)[] = [...f.args, ...(firstWhole === undefined ? [] : [firstWhole]), ...(lastWhole === undefined ? [] : [lastWhole])];
     if (from !== undefined) (parts.push(rows('ts >= ? AND ts < ?')), args.push(...f.args, from, firstWhole! * ROLLUP_MINUTE_MS));
     if (to !== undefined) (parts.push(rows('ts >= ? AND ts <= ?')), args.push(...f.args, (lastWhole! + 1) * ROLLUP_MINUTE_MS, to));
@@ -451,20 +552,74 @@ export class EventIndex {
    * The final flow reports a flow filter can match (common/flows/filter.ts: its columns, its whole-millisecond
    * window), as their FLOW_DOC_FIELDS documents, in time order; the caller keeps what flowPredicate keeps.
    */
-  *flowDocs(f: FlowFilter): Generator<string> {
+  flowDocs(f: FlowFilter): Generator<string> {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (f.from) (where.push('ts >= ?'), args.push(wholeMs(f.from)));
-    if (f.to) (where.push('ts < ?'), args.push(wholeMs(f.to) + 1));
     if (f.host) (where.push('hname = ?'), args.push(f.host));
     if (f.transport) (where.push('transport = ?'), args.push(f.transport));
     if (f.ip) (where.push('(sip = ? OR dip = ?)'), args.push(f.ip, f.ip));
     if (f.port !== undefined) (where.push('(sport = ? OR dport = ?)'), args.push(f.port, f.port));
     if (f.domain) (where.push('(sdomain = ? OR ddomain = ?)'), args.push(f.domain, f.domain));
     if (f.process) (where.push('pname = ?'), args.push(f.process));
-    const sql = `SELECT doc FROM flows${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, seq, event_id`;
-    // Streamed row by row: a million flows are never held at once.
-    for (const row of this.db.query<{ doc: string }, (string | number)[]>(sql).iterate(...args)) yield row.doc;
+    return this.flowDocsBetween(flowSpan(f), where, args);
+  }
+
+  /** Final flow reports' documents in [lo, hi) (whole-ms bounds; ts is finer), time order, streamed row by row. */
+  *flowDocsBetween(span: FlowSpan, where: string[] = [], args: (string | number)[] = []): Generator<string> {
+    const sql = `SELECT doc FROM flows WHERE ${[...spanWhere(span), ...where].join(' AND ')} ORDER BY ts, seq, event_id`;
+    // A million flows are never held at once.
+    for (const row of this.db.query<{ doc: string }, (string | number)[]>(sql).iterate(...spanArgs(span), ...args)) yield row.doc;
+  }
+
+  /** Adds the pre-summed minutes and keys of whole hours [firstHour, lastHour] to `sums`, in time order. */
+  addFlowHours(sums: FlowSums, firstHour: number, lastHour: number): void {
+    const perHour = FLOW_KEY_HOUR_MS / MINUTE_MS;
+    const minutes = this.db
+      .query<MinuteRow, [number, number]>(
+        `SELECT minute, SUM(flows) AS flows, SUM(bytes) AS bytes, SUM(packets) AS packets, SUM(dns_resolved) AS dns_resolved, SUM(with_process) AS with_process, ` +
+          `${DURATION_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')} FROM flow_minutes WHERE minute >= ? AND minute < ? GROUP BY minute`,
+      )
+      .values(firstHour * perHour, (lastHour + 1) * perHour);
+    for (const m of minutes) {
+      sums.addMinute(m[0] as number, { flows: m[1] as number, bytes: m[2] as number, packets: m[3] as number, dns_resolved: m[4] as number, with_process: m[5] as number, durations: m.slice(6) as number[] });
+    }
+    // Hour by hour, each hour's rows earliest label first: the first label added for a key is its earliest flow's.
+    const keys = this.db
+      .query<unknown, [number, number]>(
+        'SELECT field, key, flows, bytes, packets, first_seen, label FROM flow_keys WHERE hour >= ? AND hour <= ? ORDER BY hour, label_ts, label_seq, label_eid',
+      )
+      .values(firstHour, lastHour) as [number, string, number, number, number, number | null, string | null][];
+    for (const [field, key, flows, bytes, packets, firstSeen, label] of keys) sums.addKey(field, key, flows, bytes, packets, firstSeen ?? undefined, label ?? undefined);
+  }
+
+  /**
+   * The scatter plot's points of a span: the largest flows by bytes (absent = 0), ties by event.id. `flows`: how
+   * many the span holds, which picks the plan (see largestFlows).
+   */
+  flowScatter(span: FlowSpan, flows: number): { bytes: number; packets: number; transport: string }[] {
+    return this.largestFlows<{ bytes: number; packets: number; transport: string }>(
+      span, flows, 'flows_scatter', "scatter_bytes AS bytes, COALESCE(packets, 0) AS packets, COALESCE(transport, '') AS transport", 'scatter_bytes', SCATTER_POINTS,
+    );
+  }
+
+  /** The table's flows of a span as documents: the largest by the sort column (absent last), ties by event.id. */
+  flowTable(span: FlowSpan, flows: number, sort: TableSort): string[] {
+    const column = TABLE_COLUMNS[sort];
+    return this.largestFlows<{ doc: string }>(span, flows, `flows_${column}`, 'doc', column, TABLE_ROWS).map((r) => r.doc);
+  }
+
+  /**
+   * The `limit` largest flows of a span by `column`. Walking the column's index (which holds ts) stops after about
+   * limit × all / flows entries; reading the span in time order and sorting costs about `flows`. sqlite cannot
+   * know how many flows a span holds, so it is told which: the index when that walk is the shorter one.
+   */
+  private largestFlows<T>(span: FlowSpan, flows: number, index: string, select: string, column: string, limit: number): T[] {
+    const all = this.db.query<{ n: number | null }, []>('SELECT SUM(flows) AS n FROM flow_minutes').get()?.n ?? 0;
+    const walk = flows === 0 ? Infinity : (limit * all) / flows;
+    const from = walk < flows ? `flows INDEXED BY ${index}` : 'flows';
+    return this.db
+      .query<T, (string | number)[]>(`SELECT ${select} FROM ${from} WHERE ${spanWhere(span).join(' AND ')} ORDER BY ${column} DESC, event_id LIMIT ${limit}`)
+      .all(...spanArgs(span));
   }
 
   /** The latest process starts (fork, exec, already_running), in time order: finding a process by pid. */

@@ -1,6 +1,8 @@
 import { Database, type Statement } from 'bun:sqlite';
+import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { EVENT_COLUMNS, FLOW_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, ROLLUP_MINUTE_MS, SCHEMA, type IndexProblem } from './event-index.ts';
+import { FlowRollupBatch, prepareFlowRollup } from './flow-rollup.ts';
 import { ROW_COLUMNS, ROW_FIELDS, ROW_FILE, ROW_FLOW, ROW_HOST, ROW_LENGTH, ROW_OFFSET, ROW_STREAM, ROW_TERMS } from './index-protocol.ts';
 
 /** Rows per multi-row INSERT: 64 × ROW_COLUMNS parameters stays far below sqlite's variable limit. */
@@ -12,6 +14,7 @@ const ROLLUP_FIELDS = ROLLUP_KEYS.map((k) => ({ at: EVENT_COLUMNS.indexOf(k), ab
 const TS = EVENT_COLUMNS.indexOf('ts');
 const SEQ = EVENT_COLUMNS.indexOf('seq');
 const EVENT_ID = EVENT_COLUMNS.indexOf('event_id');
+const FLOW_DOC = FLOW_COLUMNS.indexOf('doc');
 const ROLLUP_UPSERT =
   `INSERT INTO rollup (stream, file_id, minute, ${ROLLUP_KEYS.join(', ')}, n) VALUES (${new Array(ROLLUP_KEYS.length + 4).fill('?').join(',')}) ` +
   `ON CONFLICT DO UPDATE SET n = n + excluded.n`;
@@ -61,6 +64,7 @@ export class IndexWriter {
   private upsertFile!: Statement;
   private upsertRollup!: Statement;
   private insertFlow!: Statement;
+  private flowRollup!: { minutes: Statement; keys: Statement };
   private readonly hostIds = new Map<string, number>();
   /** per `${stream}:${fileId}`: end of the indexed lines (rows before it are already in) */
   private readonly ends = new Map<string, number>();
@@ -119,6 +123,7 @@ export class IndexWriter {
   private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>): void {
     const params: unknown[] = new Array((ROW_COLUMNS) * MULTI);
     const rollup = new Map<string, { key: unknown[]; n: number }>();
+    const flowRollup = new FlowRollupBatch();
     this.db.transaction(() => {
       for (let r = 0; r < fresh.length; ) {
         const many = fresh.length - r >= MULTI;
@@ -144,7 +149,13 @@ export class IndexWriter {
           const terms = flat[b + ROW_TERMS] as [number, string][] | null;
           if (terms) for (const [kind, value] of terms) this.insertTerm.run(kind, value, rid);
           const flow = flat[b + ROW_FLOW] as unknown[] | null;
-          if (flow) this.insertFlow.run(...([flat[b + TS], flat[b + SEQ], flat[b + EVENT_ID], flat[b + ROW_STREAM], flat[b + ROW_FILE], ...flow] as Parameters<Statement['run']>));
+          if (flow) {
+            const [ts, seq, eventId, stream, fileId] = [flat[b + TS] as number, flat[b + SEQ] as number, flat[b + EVENT_ID] as string, flat[b + ROW_STREAM] as number, flat[b + ROW_FILE] as number];
+            // A flow already in the table (the same report twice) is not summed twice either.
+            if (this.insertFlow.run(...([ts, seq, eventId, stream, fileId, ...flow] as Parameters<Statement['run']>)).changes === 1) {
+              flowRollup.add(stream, fileId, ts, seq, eventId, JSON.parse(flow[FLOW_DOC] as string) as EcsEvent);
+            }
+          }
           const stream = flat[b + ROW_STREAM] as number;
           const fileId = flat[b + ROW_FILE] as number;
           const end = (flat[b + ROW_OFFSET] as number) + (flat[b + ROW_LENGTH] as number) + 1;
@@ -159,6 +170,7 @@ export class IndexWriter {
       }
       for (const f of fileRuns.values()) this.upsertFile.run(f.stream, f.fileId, f.lo, f.hi, f.end);
       for (const { key, n } of rollup.values()) this.upsertRollup.run(...(key as Parameters<Statement['run']>), n);
+      flowRollup.write(this.flowRollup);
     })();
   }
 
@@ -173,14 +185,14 @@ export class IndexWriter {
       const n = this.db.run('DELETE FROM events WHERE rowid BETWEEN ? AND ? AND stream = ? AND file_id = ?', args).changes;
       this.db.run('DELETE FROM files WHERE stream = ? AND file_id = ?', [stream, fileId]);
       this.db.run('DELETE FROM rollup WHERE stream = ? AND file_id = ?', [stream, fileId]);
-      this.db.run('DELETE FROM flows WHERE stream = ? AND file_id = ?', [stream, fileId]);
+      for (const table of ['flows', 'flow_minutes', 'flow_keys']) this.db.run(`DELETE FROM ${table} WHERE stream = ? AND file_id = ?`, [stream, fileId]);
       return n;
     })();
   }
 
   close(): void {
     // Prepared statements left open would keep the connection (and its lock) alive after close(): finalize first.
-    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile, this.upsertRollup, this.insertFlow]) stmt.finalize();
+    for (const stmt of [this.insertMany, this.insertOne, this.insertTerm, this.upsertFile, this.upsertRollup, this.insertFlow, this.flowRollup.minutes, this.flowRollup.keys]) stmt.finalize();
     this.db.close(true);
   }
 
@@ -203,6 +215,7 @@ export class IndexWriter {
     this.insertTerm = db.prepare('INSERT INTO terms (kind, value, rid) VALUES (?, ?, ?)');
     this.upsertRollup = db.prepare(ROLLUP_UPSERT);
     this.insertFlow = db.prepare(`INSERT OR IGNORE INTO flows (ts, seq, event_id, stream, file_id, ${FLOW_COLUMNS.join(', ')}) VALUES (${new Array(FLOW_COLUMNS.length + 5).fill('?').join(',')})`);
+    this.flowRollup = prepareFlowRollup(db);
     // Per JSONL file: the rowid range of its rows and the end of its indexed lines. This replaces an index on
     // (stream, file_id, offset), which every insert paid for and only start-up and eviction used.
     this.upsertFile = db.prepare(
