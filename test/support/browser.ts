@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'bun:test';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { readFirstLine, within } from './scenario.ts';
 
@@ -19,6 +20,30 @@ export function chromiumPath(): string {
 export async function launchBrowser(): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox cannot start.
   return puppeteer.launch({ executablePath: chromiumPath(), headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+}
+
+/**
+ * One Chromium for a test file and the `provmon ui` servers its tests start (push them on `running`): launched before
+ * the file's tests, closed and stopped after them, then `cleanup` (e.g. the file's temporary directories).
+ */
+export function browserSuite(cleanup?: () => void): { browser(): Browser; running: RunningUi[] } {
+  let browser: Browser | undefined;
+  const running: RunningUi[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    for (const ui of running) await ui.stop();
+    cleanup?.();
+  });
+  return {
+    browser: () => {
+      if (!browser) throw new Error('the browser is launched in beforeAll: call browser() inside a test');
+      return browser;
+    },
+    running,
+  };
 }
 
 export interface PageLog {

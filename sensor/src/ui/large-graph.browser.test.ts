@@ -4,13 +4,12 @@
  * node labels only once the zoom makes them readable, and the tables, details and PNG export as for small graphs.
  * The cytoscape instance is read from cytoscape's own registry on its container (no hook in the plugin).
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { EdgeSingular, NodeSingular } from 'cytoscape';
-import type { Browser } from 'puppeteer-core';
 import type { GraphOutput } from '../../../kibana-plugin/common/graph/request.ts';
 import { syntheticWorkload } from '../../../kibana-plugin/common/graph/synthetic.ts';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
-import { launchBrowser, openPage, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
+import { browserSuite, openPage, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import { LocalStore } from '../output/local/local-store.ts';
 
@@ -26,16 +25,7 @@ const dir = tempDir('provmon-ui-large-');
 const installer = w.events.find((e) => e.event.action === 'exec' && e.process?.args?.includes('/usr/bin/npm'))!;
 const query = new URLSearchParams({ poi: `process:${installer.process!.entity_id}`, direction: 'forward', reduce: 'false' }).toString();
 
-let browser: Browser;
-const running: RunningUi[] = [];
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  for (const ui of running) await ui.stop();
-  removeTempDirs();
-});
+const { browser, running } = browserSuite(removeTempDirs);
 
 interface Drawn {
   nodes: number;
@@ -56,7 +46,7 @@ describe('a large provenance graph in Chromium', () => {
       const pairs = [...new Set(graph.edges.map((e) => `${e.source} -> ${e.target}`))].sort();
       expect(pairs.length).toBeLessThan(graph.edges.length);
 
-      const { page, log } = await openPage(browser);
+      const { page, log } = await openPage(browser());
       await page.goto(`${ui.url}/provenance?${query}`);
       await page.waitForFunction(
         (n) => (document.querySelector('[data-test-subj="provmonNodeTable"] caption')?.textContent ?? '').includes(`(${n})`) && !!document.querySelector('[data-test-subj="provmonGraphCanvas"] canvas'),

@@ -5,12 +5,12 @@
  * graph of the case (the page's `case` follows the navigation); a file that is neither is refused with a toast
  * that quotes the server. No CSP violation and no page error anywhere.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, ElementHandle } from 'puppeteer-core';
+import type { ElementHandle } from 'puppeteer-core';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
-import { launchBrowser, openPage, screenshot, startUi, tableRows, type RunningUi } from '../../../test/support/browser.ts';
+import { browserSuite, openPage, screenshot, startUi, tableRows, type RunningUi } from '../../../test/support/browser.ts';
 import { curlCaseAudit, LO_PCAPNG } from '../analyze/testdata/curl-case.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import { LocalStore } from '../output/local/local-store.ts';
@@ -26,23 +26,14 @@ writeFileSync(auditPath, curlCaseAudit());
 const notes = join(work, 'notes.txt');
 writeFileSync(notes, 'meeting notes, not a log\n');
 
-let browser: Browser;
-const running: RunningUi[] = [];
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  for (const ui of running) await ui.stop();
-  removeTempDirs();
-});
+const { browser, running } = browserSuite(removeTempDirs);
 
 describe('Offline analysis page in Chromium', () => {
   for (const target of KIBANA_TARGETS) {
     test(`Kibana ${target.kibanaVersion} shared deps (React ${target.react}, EUI ${target.eui}): upload, summary, into the case's graph`, async () => {
       const ui = await startUi(['--events-dir', live, '--cases-dir', join(work, `cases-${target.line}`), '--kibana', target.kibanaVersion]);
       running.push(ui);
-      const { page, log } = await openPage(browser);
+      const { page, log } = await openPage(browser());
       try {
         await page.goto(ui.url, { waitUntil: 'domcontentloaded' });
         await page.waitForSelector('[data-test-subj="provmonTab-offline"]', { timeout: 60_000 });

@@ -6,11 +6,10 @@
  * violation anywhere (the page is served with a CSP as strict as Kibana's). The same steps over a capture by the
  * real sensor run in ui-attack.kernel.browser.test.ts, and over Elasticsearch in ui.es.browser.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import type { Browser } from 'puppeteer-core';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { syntheticWorkload } from '../../../kibana-plugin/common/graph/synthetic.ts';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
-import { launchBrowser, startUi, type RunningUi } from '../../../test/support/browser.ts';
+import { browserSuite, startUi, type RunningUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import { LocalStore } from '../output/local/local-store.ts';
 import { walkThrough, type Chain } from './testdata/walkthrough.ts';
@@ -33,24 +32,14 @@ const chain: Chain = {
   action: 'connection_attempted',
 };
 
-let browser: Browser;
-const running: RunningUi[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  for (const ui of running) await ui.stop();
-  removeTempDirs();
-});
+const { browser, running } = browserSuite(removeTempDirs);
 
 describe('provmon ui in Chromium over the local store', () => {
   for (const target of KIBANA_TARGETS) {
     test(`Kibana ${target.kibanaVersion} shared deps (React ${target.react}, EUI ${target.eui}): provenance, PNG, events, click-through, errors as toasts`, async () => {
       const ui = await startUi(['--events-dir', dir, '--kibana', target.kibanaVersion]);
       running.push(ui);
-      const result = await walkThrough(browser, ui.url, chain, `synthetic-${target.line}`);
+      const result = await walkThrough(browser(), ui.url, chain, `synthetic-${target.line}`);
       expect(result.reactVersion).toBe(target.react);
       expect(result.euiLoaded).toBe(true);
     });
