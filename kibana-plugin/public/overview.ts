@@ -48,6 +48,7 @@ export function OverviewPage(props: PageProps): React.ReactElement {
     h(EuiBasicTable, {
       items: data.hosts,
       tableCaption: 'Sensors by host',
+      'data-test-subj': 'provmonOverviewSensors',
       columns: [
         { field: 'name', name: 'Host' },
         { field: 'events', name: 'Events' },

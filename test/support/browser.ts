@@ -74,8 +74,17 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 /** Texts of the cells of a table found by its data-test-subj, row by row (without EUI's copy markers ↦ ↵). */
 export function tableRows(page: Page, subj: string): Promise<string[][]> {
+  // EUI tables render their first frame in mobile layout (the breakpoint hook starts false and is set in an effect),
+  // which puts each column's name inside its cells; a read in that frame would see "Events46", so the mobile headers
+  // and EUI's copy markers are taken out rather than waited for.
   return page.$$eval(`[data-test-subj="${subj}"] tbody tr`, (rows) =>
-    rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').replace(/[\u21a6\u21b5]/g, '').trim())),
+    rows.map((r) =>
+      [...r.querySelectorAll('td')].map((td) => {
+        const cell = td.cloneNode(true) as HTMLElement;
+        for (const header of cell.querySelectorAll('.euiTableRowCell__mobileHeader')) header.remove();
+        return (cell.textContent ?? '').replace(/[\u21a6\u21b5]/g, '').trim();
+      }),
+    ),
   );
 }
 

@@ -69,7 +69,8 @@ describe('Offline analysis page in Chromium', () => {
         await page.waitForSelector('[data-test-subj="provmonOverview"]', { timeout: 30_000 });
         const overview = await page.$eval('[data-test-subj="provmonOverview"]', (e) => e.textContent ?? '');
         expect(overview).toContain('flow26');
-        expect(overview).toContain('offline↦46');
+        const sensors = await tableRows(page, 'provmonOverviewSensors');
+        expect(sensors.map((r) => r.slice(0, 2))).toEqual([['offline', '46']]);
         await page.goBack();
         await page.waitForSelector('[data-test-subj="provmonOfflineSummary"]', { timeout: 30_000 });
 
