@@ -1,16 +1,15 @@
-import { Database, type Statement } from 'bun:sqlite';
+import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite';
 import type { EcsEvent } from '../../../../kibana-plugin/common/ecs.ts';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { EVENT_COLUMNS, FLOW_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, ROLLUP_MINUTE_MS, SCHEMA, type IndexProblem } from './event-index.ts';
+import { EVENT_COLUMNS, FLOW_COLUMNS, INDEX_VERSION, indexProblem, isDamageError, ROLLUP_KEYS, SCHEMA, type IndexProblem } from './event-index.ts';
 import { FlowRollupBatch, prepareFlowRollup } from './flow-rollup.ts';
+import { RollupBatch } from './rollup-batch.ts';
 import { ROW_COLUMNS, ROW_FIELDS, ROW_FILE, ROW_FLOW, ROW_HOST, ROW_LENGTH, ROW_OFFSET, ROW_STREAM, ROW_TERMS } from './index-protocol.ts';
 
 /** Rows per multi-row INSERT: 64 × ROW_COLUMNS parameters stays far below sqlite's variable limit. */
 const MULTI = 64;
 const COLUMNS = `(${EVENT_COLUMNS.join(', ')})`;
 const ONE_ROW = `(${new Array(ROW_COLUMNS).fill('?').join(',')})`;
-/** Where each rollup key sits in a flat row ('' / -1 for an absent value, see event-index.ts). */
-const ROLLUP_FIELDS = ROLLUP_KEYS.map((k) => ({ at: EVENT_COLUMNS.indexOf(k), absent: k === 'pid' || k === 'ppid' ? -1 : '' }));
 const TS = EVENT_COLUMNS.indexOf('ts');
 const SEQ = EVENT_COLUMNS.indexOf('seq');
 const EVENT_ID = EVENT_COLUMNS.indexOf('event_id');
@@ -18,6 +17,15 @@ const FLOW_DOC = FLOW_COLUMNS.indexOf('doc');
 const ROLLUP_UPSERT =
   `INSERT INTO rollup (stream, file_id, minute, ${ROLLUP_KEYS.join(', ')}, n) VALUES (${new Array(ROLLUP_KEYS.length + 4).fill('?').join(',')}) ` +
   `ON CONFLICT DO UPDATE SET n = n + excluded.n`;
+
+/** A JSONL file's rows in one transaction: their rowid range and the end of their lines. */
+interface FileRun {
+  stream: number;
+  fileId: number;
+  lo: number;
+  hi: number;
+  end: number;
+}
 
 export interface Quarantine {
   /** where the damaged file went */
@@ -99,12 +107,21 @@ export class IndexWriter {
    */
   insertRows(flat: unknown[], n: number): number {
     const fresh: number[] = [];
+    // Rows come in runs of one file: its indexed end is looked up once per run.
+    let stream = -1;
+    let fileId = -1;
+    let end = 0;
     for (let i = 0; i < n; i++) {
       const b = i * ROW_FIELDS;
-      if ((flat[b + ROW_OFFSET] as number) >= this.indexedEnd(flat[b + ROW_STREAM] as number, flat[b + ROW_FILE] as number)) fresh.push(b);
+      if (flat[b + ROW_STREAM] !== stream || flat[b + ROW_FILE] !== fileId) {
+        stream = flat[b + ROW_STREAM] as number;
+        fileId = flat[b + ROW_FILE] as number;
+        end = this.indexedEnd(stream, fileId);
+      }
+      if ((flat[b + ROW_OFFSET] as number) >= end) fresh.push(b);
     }
     if (fresh.length === 0) return 0;
-    const fileRuns = new Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>();
+    const fileRuns = new Map<string, FileRun>();
     try {
       this.insertBatch(flat, fresh, fileRuns);
     } catch (error) {
@@ -120,32 +137,28 @@ export class IndexWriter {
     return fresh.length;
   }
 
-  private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, { stream: number; fileId: number; lo: number; hi: number; end: number }>): void {
-    const params: unknown[] = new Array((ROW_COLUMNS) * MULTI);
-    const rollup = new Map<string, { key: unknown[]; n: number }>();
+  private insertBatch(flat: unknown[], fresh: number[], fileRuns: Map<string, FileRun>): void {
+    const params: unknown[] = new Array(ROW_COLUMNS * MULTI);
+    const rollup = new RollupBatch();
     const flowRollup = new FlowRollupBatch();
+    let run: FileRun | undefined;
     this.db.transaction(() => {
       for (let r = 0; r < fresh.length; ) {
         const many = fresh.length - r >= MULTI;
         const count = many ? MULTI : 1;
         for (let k = 0; k < count; k++) {
           const b = fresh[r + k]!;
-          const p = k * (ROW_COLUMNS);
+          const p = k * ROW_COLUMNS;
           for (let f = 0; f < ROW_COLUMNS; f++) params[p + f] = flat[b + f];
           params[p + ROW_HOST] = this.hostNumber(flat[b + ROW_HOST] as string);
         }
-        const stmt = many ? this.insertMany : this.insertOne;
-        const last = Number(stmt.run(...((many ? params : params.slice(0, ROW_COLUMNS)) as Parameters<Statement['run']>)).lastInsertRowid);
+        // The array itself, not spread: 1,600 spread arguments cost more than binding them.
+        const last = Number((many ? this.insertMany.run(params as SQLQueryBindings[]) : this.insertOne.run(params.slice(0, ROW_COLUMNS) as SQLQueryBindings[])).lastInsertRowid);
         // One statement's rows get consecutive rowids (a rowid table with a single writer).
         for (let k = 0; k < count; k++) {
           const b = fresh[r + k]!;
           const rid = last - count + 1 + k;
-          const rolled: unknown[] = [flat[b + ROW_STREAM], flat[b + ROW_FILE], Math.floor((flat[b + TS] as number) / ROLLUP_MINUTE_MS)];
-          for (const f of ROLLUP_FIELDS) rolled.push(f.at === ROW_HOST ? params[k * (ROW_COLUMNS) + ROW_HOST] : (flat[b + f.at] ?? f.absent));
-          const text = JSON.stringify(rolled);
-          const have = rollup.get(text);
-          if (have) have.n++;
-          else rollup.set(text, { key: rolled, n: 1 });
+          rollup.add(flat, b, params[k * ROW_COLUMNS + ROW_HOST] as number);
           const terms = flat[b + ROW_TERMS] as [number, string][] | null;
           if (terms) for (const [kind, value] of terms) this.insertTerm.run(kind, value, rid);
           const flow = flat[b + ROW_FLOW] as unknown[] | null;
@@ -159,17 +172,19 @@ export class IndexWriter {
           const stream = flat[b + ROW_STREAM] as number;
           const fileId = flat[b + ROW_FILE] as number;
           const end = (flat[b + ROW_OFFSET] as number) + (flat[b + ROW_LENGTH] as number) + 1;
-          const key = `${stream}:${fileId}`;
-          const run = fileRuns.get(key);
-          if (run) {
-            run.hi = rid;
-            if (end > run.end) run.end = end;
-          } else fileRuns.set(key, { stream, fileId, lo: rid, hi: rid, end });
+          // Rows come in runs of one file: the previous row's run is almost always this one.
+          if (!run || run.stream !== stream || run.fileId !== fileId) {
+            const key = `${stream}:${fileId}`;
+            run = fileRuns.get(key);
+            if (!run) fileRuns.set(key, (run = { stream, fileId, lo: rid, hi: rid, end }));
+          }
+          run.hi = rid;
+          if (end > run.end) run.end = end;
         }
         r += count;
       }
       for (const f of fileRuns.values()) this.upsertFile.run(f.stream, f.fileId, f.lo, f.hi, f.end);
-      for (const { key, n } of rollup.values()) this.upsertRollup.run(...(key as Parameters<Statement['run']>), n);
+      rollup.write(this.upsertRollup);
       flowRollup.write(this.flowRollup);
     })();
   }
