@@ -31,28 +31,27 @@ export function parseRecordLine(line: string): AuditRecord | null {
   if (typeAt < 0) return null;
   const typeEnd = line.indexOf(' ', typeAt);
   if (typeEnd < 0) return null;
-  const type = typeName(line.slice(typeAt + 5, typeEnd));
+  const known = recordType(line, typeAt + 5, typeEnd);
+  const type = known.name;
   if (type === '') return null;
   // "msg=audit(" from auditd, " audit(" from the kernel's printk
   const open = line.indexOf('audit(', typeEnd);
   if (open < 0 || open > typeEnd + 6) return null;
   const close = line.indexOf(')', open);
   if (close < 0) return null;
-  const stamp = line.slice(open + 6, close);
-  const colon = stamp.indexOf(':');
-  if (colon < 0) return null;
-  const seconds = stamp.slice(0, colon);
-  const serial = Number(stamp.slice(colon + 1));
-  if (!/^\d{1,12}(\.\d{1,9})?$/.test(seconds) || !Number.isInteger(serial) || serial < 0) return null;
-  const timeMs = Math.round(Number(seconds) * 1000);
-  let body = line.slice(line[close + 1] === ':' ? close + 2 : close + 1);
+  const colon = line.indexOf(':', open + 6);
+  if (colon < 0 || colon > close) return null;
+  const serial = Number(line.slice(colon + 1, close));
+  if (!isSeconds(line, open + 6, colon) || !Number.isInteger(serial) || serial < 0) return null;
+  const timeMs = Math.round(Number(line.slice(open + 6, colon)) * 1000);
+  let body = line.slice(line.charCodeAt(close + 1) === 58 ? close + 2 : close + 1);
   let enriched: Record<string, string> | undefined;
   const gs = body.indexOf(GS);
   if (gs >= 0) {
-    enriched = parseFields(body.slice(gs + 1));
+    enriched = parseFields(body.slice(gs + 1), undefined, known.enrichedKeys);
     body = body.slice(0, gs);
   }
-  const record: AuditRecord = { type, timeMs, serial, fields: parseFields(body) };
+  const record: AuditRecord = { type, timeMs, serial, fields: parseFields(body, undefined, known.keys) };
   const nodeAt = line.lastIndexOf('node=', typeAt);
   if (nodeAt >= 0) {
     const end = line.indexOf(' ', nodeAt);
@@ -62,40 +61,93 @@ export function parseRecordLine(line: string): AuditRecord | null {
   return record;
 }
 
+/** Whether line[from, to) is 1–12 digits, then optionally '.' and 1–9 digits: the seconds of audit(…). */
+function isSeconds(line: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to && isDigit(line.charCodeAt(i))) i++;
+  if (i === from || i - from > 12) return false;
+  if (i === to) return true;
+  if (line.charCodeAt(i) !== 46) return false;
+  const fraction = ++i;
+  while (i < to && isDigit(line.charCodeAt(i))) i++;
+  return i === to && i > fraction && i - fraction <= 9;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * The record types seen so far, each with its keys by their place in a line: a type writes the same keys in the same
+ * order line after line, so a key is usually recognised in place and the string of the line before reused, instead
+ * of a new string that the object must turn into a property name again (the parser's largest cost). A log has a
+ * handful of types; the list is bounded (64 types of 128 places).
+ */
+interface KnownType {
+  /** the type as written (SYSCALL, 1300) */
+  token: string;
+  /** typeName(token) */
+  name: string;
+  keys: string[];
+  enrichedKeys: string[];
+}
+
+const knownTypes: KnownType[] = [];
+let replaced = 0;
+const MAX_TYPES = 64;
+const MAX_PLACES = 128;
+
+function recordType(line: string, from: number, to: number): KnownType {
+  for (const known of knownTypes) if (sameKey(line, from, to, known.token)) return known;
+  const token = line.slice(from, to);
+  const known: KnownType = { token, name: typeName(token), keys: [], enrichedKeys: [] };
+  // past the bound the oldest entry makes room: a damaged log's made-up types cannot keep the real ones out
+  knownTypes[knownTypes.length < MAX_TYPES ? knownTypes.length : replaced++ % MAX_TYPES] = known;
+  return known;
+}
+
 /**
  * key=value pairs separated by spaces. Values are bare, "double-quoted" (kept with their quotes) (audit quotes only strings free of spaces
  * and quotes; others it hex-encodes) or 'single-quoted' (user-space messages put their own fields in msg='...',
- * which are flattened into the same map; a key already set keeps its first value).
+ * which are flattened into the same map; a key already set keeps its first value). `keys` is the place cache of
+ * the record's type (it only saves work: the result is the same without it).
  */
-export function parseFields(text: string, into: Record<string, string> = Object.create(null) as Record<string, string>): Record<string, string> {
+export function parseFields(text: string, into: Record<string, string> = Object.create(null) as Record<string, string>, keys?: string[]): Record<string, string> {
   const n = text.length;
   let i = 0;
+  let place = 0;
   while (i < n) {
-    while (i < n && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    let c = text.charCodeAt(i);
+    while (c === 32 || c === 9) c = text.charCodeAt(++i);
     if (i >= n) break;
-    const eq = text.indexOf('=', i);
-    const space = text.indexOf(' ', i);
-    if (eq < 0 || (space >= 0 && space < eq)) {
+    // the first '=' or ' ': a '=' first makes a pair, a ' ' (or the end) first a bare word
+    let eq = i;
+    while (eq < n && c !== 61 && c !== 32) c = text.charCodeAt(++eq);
+    if (c !== 61 || eq >= n) {
       // a bare word (e.g. a truncated tail): skipped, but for SELinux's verdict ("avc:  denied  { read } for …")
-      const end = space < 0 ? n : space;
-      if (into.seresult === undefined && (end - i === 6 || end - i === 7)) {
-        const word = text.slice(i, end);
+      if (into.seresult === undefined && (eq - i === 6 || eq - i === 7)) {
+        const word = text.slice(i, eq);
         if (word === 'denied' || word === 'granted') into.seresult = word;
       }
-      i = space < 0 ? n : space + 1;
+      i = eq + 1;
       continue;
     }
-    const key = text.slice(i, eq);
+    let key: string | undefined = keys?.[place];
+    if (key === undefined || !sameKey(text, i, eq, key)) {
+      key = text.slice(i, eq);
+      if (keys && place < MAX_PLACES) keys[place] = key;
+    }
+    place += 1;
     let j = eq + 1;
     let value: string;
-    const q = text[j];
-    if (q === '"' || q === "'") {
-      const end = text.indexOf(q, j + 1);
-      const stop = end < 0 ? n : end;
+    const q = text.charCodeAt(j);
+    if (q === 34 || q === 39) {
+      const end = text.indexOf(q === 34 ? '"' : "'", j + 1);
       // double quotes stay on the value: they tell a plain string from a hex-encoded one (fields.ts untrusted())
-      value = q === '"' ? `"${text.slice(j + 1, stop)}"` : text.slice(j + 1, stop);
+      if (q === 34) value = end < 0 ? `${text.slice(j)}"` : text.slice(j, end + 1);
+      else value = text.slice(j + 1, end < 0 ? n : end);
       j = end < 0 ? n : end + 1;
-      if (q === "'" && key === 'msg' && value.includes('=')) {
+      if (q === 39 && key === 'msg' && value.includes('=')) {
         parseFields(value, into);
         i = j;
         continue;
@@ -110,4 +162,10 @@ export function parseFields(text: string, into: Record<string, string> = Object.
     i = j;
   }
   return into;
+}
+
+function sameKey(text: string, from: number, to: number, key: string): boolean {
+  if (key.length !== to - from) return false;
+  for (let k = 0; k < key.length; k++) if (text.charCodeAt(from + k) !== key.charCodeAt(k)) return false;
+  return true;
 }
