@@ -55,15 +55,34 @@ export function proctitleArgs(value: string | undefined): string[] | undefined {
 
 /** A syscall argument (a0..a3), hex without 0x; as a signed 64-bit value folded into a JS number. */
 export function argValue(hex: string | undefined): number | undefined {
-  if (hex === undefined || !/^[0-9a-fA-F]{1,16}$/.test(hex)) return undefined;
-  if (hex.length < 13) return parseInt(hex, 16);
+  if (hex === undefined || hex.length === 0 || hex.length > 16) return undefined;
+  let value = 0;
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex.charCodeAt(i);
+    const digit = c < 128 ? HEX_VALUE[c]! : -1;
+    if (digit < 0) return undefined;
+    value = value * 16 + digit;
+  }
+  // up to 12 digits (48 bits) the sum is exact; wider values are sign-folded through BigInt
+  if (hex.length < 13) return value;
   const big = BigInt.asIntN(64, BigInt(`0x${hex}`));
   return Number(big);
 }
 
 export function intValue(text: string | undefined): number | undefined {
-  if (text === undefined || !/^-?\d+$/.test(text)) return undefined;
-  return Number(text);
+  if (text === undefined) return undefined;
+  const negative = text.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
+  if (i === text.length) return undefined;
+  let value = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+    value = value * 10 + (c - 48);
+  }
+  // up to 15 digits the sum is exact (and -0 stays -0, as Number gives it); longer ones round as Number rounds
+  if (text.length > 15) return Number(text);
+  return negative ? -value : value;
 }
 
 export type Sockaddr =

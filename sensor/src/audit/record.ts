@@ -153,8 +153,8 @@ export function parseFields(text: string, into: Record<string, string> = Object.
         continue;
       }
     } else {
-      const end = text.indexOf(' ', j);
-      const stop = end < 0 ? n : end;
+      let stop = j;
+      while (stop < n && text.charCodeAt(stop) !== 32) stop++;
       value = text.slice(j, stop);
       j = stop;
     }
