@@ -81,7 +81,7 @@ function isDigit(c: number): boolean {
  * The record types seen so far, each with its keys by their place in a line: a type writes the same keys in the same
  * order line after line, so a key is usually recognised in place and the string of the line before reused, instead
  * of a new string that the object must turn into a property name again (the parser's largest cost). A log has a
- * handful of types; the list is bounded (64 types of 128 places).
+ * handful of types; the list is bounded (64 types of 128 places, keys of at most 64 characters, kept as copies).
  */
 interface KnownType {
   /** the type as written (SYSCALL, 1300) */
@@ -97,10 +97,25 @@ let replaced = 0;
 const MAX_TYPES = 64;
 const MAX_PLACES = 128;
 
+/** Keys longer than this are not kept (audit's are a few characters). */
+const MAX_KEPT_KEY = 64;
+
+/**
+ * A copy of a short slice that holds no reference to the line it came from: a slice may share the line's memory,
+ * and a cache kept for the process's life must not pin the (up to 1 MiB) lines its keys were found in.
+ */
+function detached(slice: string): string {
+  let copy = '';
+  for (let i = 0; i < slice.length; i++) copy += String.fromCharCode(slice.charCodeAt(i));
+  return copy;
+}
+
 function recordType(line: string, from: number, to: number): KnownType {
   for (const known of knownTypes) if (sameKey(line, from, to, known.token)) return known;
   const token = line.slice(from, to);
-  const known: KnownType = { token, name: typeName(token), keys: [], enrichedKeys: [] };
+  if (token.length > MAX_KEPT_KEY) return { token, name: typeName(token), keys: [], enrichedKeys: [] };
+  const kept = detached(token);
+  const known: KnownType = { token: kept, name: typeName(kept), keys: [], enrichedKeys: [] };
   // past the bound the oldest entry makes room: a damaged log's made-up types cannot keep the real ones out
   knownTypes[knownTypes.length < MAX_TYPES ? knownTypes.length : replaced++ % MAX_TYPES] = known;
   return known;
@@ -135,7 +150,7 @@ export function parseFields(text: string, into: Record<string, string> = Object.
     let key: string | undefined = keys?.[place];
     if (key === undefined || !sameKey(text, i, eq, key)) {
       key = text.slice(i, eq);
-      if (keys && place < MAX_PLACES) keys[place] = key;
+      if (keys && place < MAX_PLACES && key.length <= MAX_KEPT_KEY) keys[place] = key = detached(key);
     }
     place += 1;
     let j = eq + 1;
