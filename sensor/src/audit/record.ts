@@ -88,8 +88,34 @@ interface KnownType {
   token: string;
   /** typeName(token) */
   name: string;
+  keys: PlaceCache;
+  enrichedKeys: PlaceCache;
+}
+
+/**
+ * The keys of a record type by place, and whether each differs from every key before it (0 not known yet, 1 it
+ * does, 2 it does not). A line whose keys so far were all in place holds exactly those keys, so a key that differs
+ * from them cannot be set yet: the parser then skips the lookup that keeps a first value.
+ */
+export interface PlaceCache {
   keys: string[];
-  enrichedKeys: string[];
+  distinct: Uint8Array;
+}
+
+export function placeCache(): PlaceCache {
+  return { keys: [], distinct: new Uint8Array(MAX_PLACES) };
+}
+
+/** Whether the key at `place` differs from those before it (worked out once per key learnt). */
+function distinctAt(cache: PlaceCache, place: number): boolean {
+  let d = cache.distinct[place]!;
+  if (d === 0) {
+    const key = cache.keys[place]!;
+    // '' is never set, and seresult may come from a bare word: neither is ever taken as new
+    d = key === '' || key === 'seresult' || cache.keys.indexOf(key) < place ? 2 : 1;
+    cache.distinct[place] = d;
+  }
+  return d === 1;
 }
 
 const knownTypes: KnownType[] = [];
@@ -113,9 +139,9 @@ function detached(slice: string): string {
 function recordType(line: string, from: number, to: number): KnownType {
   for (const known of knownTypes) if (sameKey(line, from, to, known.token)) return known;
   const token = line.slice(from, to);
-  if (token.length > MAX_KEPT_KEY) return { token, name: typeName(token), keys: [], enrichedKeys: [] };
+  if (token.length > MAX_KEPT_KEY) return { token, name: typeName(token), keys: placeCache(), enrichedKeys: placeCache() };
   const kept = detached(token);
-  const known: KnownType = { token: kept, name: typeName(kept), keys: [], enrichedKeys: [] };
+  const known: KnownType = { token: kept, name: typeName(kept), keys: placeCache(), enrichedKeys: placeCache() };
   // past the bound the oldest entry makes room: a damaged log's made-up types cannot keep the real ones out
   knownTypes[knownTypes.length < MAX_TYPES ? knownTypes.length : replaced++ % MAX_TYPES] = known;
   return known;
@@ -124,13 +150,17 @@ function recordType(line: string, from: number, to: number): KnownType {
 /**
  * key=value pairs separated by spaces. Values are bare, "double-quoted" (kept with their quotes) (audit quotes only strings free of spaces
  * and quotes; others it hex-encodes) or 'single-quoted' (user-space messages put their own fields in msg='...',
- * which are flattened into the same map; a key already set keeps its first value). `keys` is the place cache of
- * the record's type (it only saves work: the result is the same without it).
+ * which are flattened into the same map; a key already set keeps its first value). `cache` is the record type's
+ * placeCache() (it only saves work: the result is the same without it).
  */
-export function parseFields(text: string, into: Record<string, string> = Object.create(null) as Record<string, string>, keys?: string[]): Record<string, string> {
+export function parseFields(text: string, given?: Record<string, string>, cache?: PlaceCache): Record<string, string> {
+  const into = given ?? (Object.create(null) as Record<string, string>);
   const n = text.length;
+  const keys = cache?.keys;
   let i = 0;
   let place = 0;
+  // every key so far was the cached one in its place into an object of nothing else (only then is `distinct` true)
+  let inPlace = cache !== undefined && given === undefined;
   while (i < n) {
     let c = text.charCodeAt(i);
     while (c === 32 || c === 9) c = text.charCodeAt(++i);
@@ -142,15 +172,25 @@ export function parseFields(text: string, into: Record<string, string> = Object.
       // a bare word (e.g. a truncated tail): skipped, but for SELinux's verdict ("avc:  denied  { read } for …")
       if (into.seresult === undefined && (eq - i === 6 || eq - i === 7)) {
         const word = text.slice(i, eq);
-        if (word === 'denied' || word === 'granted') into.seresult = word;
+        if (word === 'denied' || word === 'granted') {
+          into.seresult = word;
+          inPlace = false;
+        }
       }
       i = eq + 1;
       continue;
     }
     let key: string | undefined = keys?.[place];
-    if (key === undefined || !sameKey(text, i, eq, key)) {
+    let fresh = false;
+    if (key !== undefined && sameKey(text, i, eq, key)) fresh = inPlace && distinctAt(cache!, place);
+    else {
       key = text.slice(i, eq);
-      if (keys && place < MAX_PLACES && key.length <= MAX_KEPT_KEY) keys[place] = key = detached(key);
+      inPlace = false;
+      if (cache && place < MAX_PLACES && key.length <= MAX_KEPT_KEY) {
+        cache.keys[place] = key = detached(key);
+        // what was known of the places after this one compared them with the key it replaces
+        cache.distinct.fill(0, place);
+      }
     }
     place += 1;
     let j = eq + 1;
@@ -164,6 +204,7 @@ export function parseFields(text: string, into: Record<string, string> = Object.
       j = end < 0 ? n : end + 1;
       if (q === 39 && key === 'msg' && value.includes('=')) {
         parseFields(value, into);
+        inPlace = false;
         i = j;
         continue;
       }
@@ -173,7 +214,7 @@ export function parseFields(text: string, into: Record<string, string> = Object.
       value = text.slice(j, stop);
       j = stop;
     }
-    if (key !== '' && into[key] === undefined) into[key] = value;
+    if (fresh || (key !== '' && into[key] === undefined)) into[key] = value;
     i = j;
   }
   return into;
