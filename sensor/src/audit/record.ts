@@ -44,14 +44,11 @@ export function parseRecordLine(line: string): AuditRecord | null {
   const serial = Number(line.slice(colon + 1, close));
   if (!isSeconds(line, open + 6, colon) || !Number.isInteger(serial) || serial < 0) return null;
   const timeMs = Math.round(Number(line.slice(open + 6, colon)) * 1000);
-  let body = line.slice(line.charCodeAt(close + 1) === 58 ? close + 2 : close + 1);
-  let enriched: Record<string, string> | undefined;
-  const gs = body.indexOf(GS);
-  if (gs >= 0) {
-    enriched = parseFields(body.slice(gs + 1), undefined, known.enrichedKeys);
-    body = body.slice(0, gs);
-  }
-  const record: AuditRecord = { type, timeMs, serial, fields: parseFields(body, undefined, known.keys) };
+  // the body is parsed in place in the line: a slice of it would be one more string to make and read through
+  const bodyAt = line.charCodeAt(close + 1) === 58 ? close + 2 : close + 1;
+  const gs = line.indexOf(GS, bodyAt);
+  const enriched = gs >= 0 ? parsePairs(line, gs + 1, line.length, undefined, known.enrichedKeys) : undefined;
+  const record: AuditRecord = { type, timeMs, serial, fields: parsePairs(line, bodyAt, gs >= 0 ? gs : line.length, undefined, known.keys) };
   const nodeAt = line.lastIndexOf('node=', typeAt);
   if (nodeAt >= 0) {
     const end = line.indexOf(' ', nodeAt);
@@ -154,16 +151,20 @@ function recordType(line: string, from: number, to: number): KnownType {
  * placeCache() (it only saves work: the result is the same without it).
  */
 export function parseFields(text: string, given?: Record<string, string>, cache?: PlaceCache): Record<string, string> {
+  return parsePairs(text, 0, text.length, given, cache);
+}
+
+/** parseFields() of text[from, n). */
+function parsePairs(text: string, from: number, n: number, given: Record<string, string> | undefined, cache: PlaceCache | undefined): Record<string, string> {
   const into = given ?? (Object.create(null) as Record<string, string>);
-  const n = text.length;
   const keys = cache?.keys;
-  let i = 0;
+  let i = from;
   let place = 0;
   // every key so far was the cached one in its place into an object of nothing else (only then is `distinct` true)
   let inPlace = cache !== undefined && given === undefined;
   while (i < n) {
     let c = text.charCodeAt(i);
-    while (c === 32 || c === 9) c = text.charCodeAt(++i);
+    while (c === 32 || c === 9) c = ++i < n ? text.charCodeAt(i) : NaN;
     if (i >= n) break;
     // the first '=' or ' ': a '=' first makes a pair, a ' ' (or the end) first a bare word
     let eq = i;
@@ -195,11 +196,12 @@ export function parseFields(text: string, given?: Record<string, string>, cache?
     place += 1;
     let j = eq + 1;
     let value: string;
-    const q = text.charCodeAt(j);
+    const q = j < n ? text.charCodeAt(j) : NaN;
     if (q === 34 || q === 39) {
-      const end = text.indexOf(q === 34 ? '"' : "'", j + 1);
+      let end = text.indexOf(q === 34 ? '"' : "'", j + 1);
+      if (end >= n) end = -1;
       // double quotes stay on the value: they tell a plain string from a hex-encoded one (fields.ts untrusted())
-      if (q === 34) value = end < 0 ? `${text.slice(j)}"` : text.slice(j, end + 1);
+      if (q === 34) value = end < 0 ? `${text.slice(j, n)}"` : text.slice(j, end + 1);
       else value = text.slice(j + 1, end < 0 ? n : end);
       j = end < 0 ? n : end + 1;
       if (q === 39 && key === 'msg' && value.includes('=')) {
