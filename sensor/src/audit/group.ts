@@ -48,6 +48,11 @@ export class EventGrouper {
   private readonly maxOpen: number;
   private readonly maxRecords: number;
   private newestMs = 0;
+  /** the open event the last record went to, and its key */
+  private last: AuditEvent | undefined;
+  private lastKey = '';
+  /** record type → whether it is a one-record event (the types of a log are few; bounded all the same) */
+  private readonly standaloneTypes = new Map<string, boolean>();
 
   constructor(
     private readonly onEvent: (event: AuditEvent) => void,
@@ -63,8 +68,17 @@ export class EventGrouper {
   }
 
   add(record: AuditRecord): void {
-    const key = `${record.node ?? ''}|${record.timeMs}|${record.serial}`;
-    let event = this.open.get(key);
+    // An event's records come one after another: the open event of the record before is found without a key.
+    const last = this.last;
+    let key: string;
+    let event: AuditEvent | undefined;
+    if (last && last.serial === record.serial && last.timeMs === record.timeMs && last.node === record.node) {
+      key = this.lastKey;
+      event = last;
+    } else {
+      key = `${record.node ?? ''}|${record.timeMs}|${record.serial}`;
+      event = this.open.get(key);
+    }
     if (record.type === 'EOE') {
       if (event) this.close(key, event, true);
       return;
@@ -73,7 +87,7 @@ export class EventGrouper {
       if (this.closed.has(key)) this.stats.late_records += 1;
       event = { timeMs: record.timeMs, serial: record.serial, records: [], ended: false };
       if (record.node !== undefined) event.node = record.node;
-      if (STANDALONE.test(record.type)) {
+      if (this.standalone(record.type)) {
         event.records.push(record);
         this.emit(key, event);
         return;
@@ -85,6 +99,8 @@ export class EventGrouper {
       }
       this.open.set(key, event);
     }
+    this.last = event;
+    this.lastKey = key;
     if (event.records.length >= this.maxRecords) this.stats.records_over_bound += 1;
     else event.records.push(record);
     if (record.timeMs > this.newestMs) {
@@ -106,8 +122,18 @@ export class EventGrouper {
     }
   }
 
+  private standalone(type: string): boolean {
+    let yes = this.standaloneTypes.get(type);
+    if (yes === undefined) {
+      yes = STANDALONE.test(type);
+      if (this.standaloneTypes.size < 1024) this.standaloneTypes.set(type, yes);
+    }
+    return yes;
+  }
+
   private close(key: string, event: AuditEvent, ended: boolean): void {
     this.open.delete(key);
+    if (event === this.last) this.last = undefined;
     event.ended = ended;
     if (!ended) this.stats.without_eoe += 1;
     this.emit(key, event);

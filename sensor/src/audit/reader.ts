@@ -4,6 +4,7 @@
  * files audit.log.N … audit.log, or logs of one host from several places) go through one grouper and converter in
  * the order given, so an event cut by a rotation is joined again and process identity carries across files.
  */
+import { Buffer, isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { EcsEvent } from '../../../kibana-plugin/common/ecs.ts';
 import { ProvmonError } from '../errors.ts';
@@ -78,6 +79,8 @@ export class AuditLogReader {
     let nextProgress = this.stats.bytes + 65536;
     for await (const chunk of input.chunks) {
       this.stats.bytes += chunk.length;
+      // an ASCII chunk (audit hex-encodes anything else, so nearly every chunk) gives its lines' text without a decoder
+      const ascii = isAscii(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length) : undefined;
       let start = 0;
       for (;;) {
         const nl = chunk.indexOf(10, start);
@@ -89,7 +92,8 @@ export class AuditLogReader {
           joined.set(chunk.subarray(start, nl), carry.length);
           carry = null;
           this.line(joined);
-        } else this.line(chunk.subarray(start, nl));
+        } else if (ascii) this.asciiLine(ascii, start, nl);
+        else this.line(chunk.subarray(start, nl));
         start = nl + 1;
       }
       if (start < chunk.length && !skipping) {
@@ -125,13 +129,25 @@ export class AuditLogReader {
   }
 
   private line(bytes: Uint8Array): void {
+    if (this.counted(bytes.length)) this.record(this.decoder.decode(bytes));
+  }
+
+  private asciiLine(chunk: Buffer, from: number, to: number): void {
+    if (this.counted(to - from)) this.record(chunk.toString('latin1', from, to));
+  }
+
+  /** Counts a line of this many bytes; false when there is nothing to parse (empty, or past the bound). */
+  private counted(bytes: number): boolean {
     this.stats.lines += 1;
-    if (bytes.length === 0) return;
-    if (bytes.length > this.maxLine) {
+    if (bytes === 0) return false;
+    if (bytes > this.maxLine) {
       this.stats.oversized_lines += 1;
-      return;
+      return false;
     }
-    const text = this.decoder.decode(bytes);
+    return true;
+  }
+
+  private record(text: string): void {
     const record = parseRecordLine(text);
     if (record === null) {
       if (text.trim() === '') return;

@@ -68,7 +68,8 @@ interface Decoded {
   exe: string | undefined;
   cwd: string | undefined;
   paths: { name: string; nametype: string }[];
-  argv: string[] | undefined;
+  /** EXECVE's arguments, else PROCTITLE's (decoded on first call) */
+  argv: () => string[] | undefined;
   sockaddr: Sockaddr | undefined;
   syscallFields: Record<string, string>;
 }
@@ -184,8 +185,10 @@ export class AuditConverter {
     const exe = untrusted(f.exe);
     let cwd: string | undefined;
     const paths: { item: number; name: string; nametype: string }[] = [];
-    let execve: string[] | undefined;
-    let proctitle: string[] | undefined;
+    // arguments are decoded only when a document needs them (an exec, a process seen for the first time)
+    let execve: Record<string, string>[] | undefined;
+    let proctitle: string | undefined;
+    let hasProctitle = false;
     let sockaddr: Sockaddr | undefined;
     for (const r of event.records) {
       switch (r.type) {
@@ -198,10 +201,11 @@ export class AuditConverter {
           break;
         }
         case 'EXECVE':
-          execve = execveArgs(r.fields, execve);
+          (execve ??= []).push(r.fields);
           break;
         case 'PROCTITLE':
-          proctitle = proctitleArgs(r.fields.proctitle);
+          proctitle = r.fields.proctitle;
+          hasProctitle = true;
           break;
         case 'SOCKADDR':
           sockaddr = parseSockaddr(unquote(r.fields.saddr));
@@ -209,7 +213,9 @@ export class AuditConverter {
       }
     }
     paths.sort((x, y) => x.item - y.item);
-    const startTicks = this.startOf(pid, ppid, event.timeMs, comm, exe, proctitle, f);
+    const proctitleArgv = once(() => (hasProctitle ? proctitleArgs(proctitle) : undefined));
+    const argv = once(() => (execve ? execve.reduce<string[] | undefined>((args, fields) => execveArgs(fields, args), undefined) : proctitleArgv()));
+    const startTicks = this.startOf(pid, ppid, event.timeMs, comm, exe, proctitleArgv, f);
     const header: RecordHeader = {
       recordFlags: 0,
       tsNs: event.timeMs * 1e6,
@@ -233,7 +239,7 @@ export class AuditConverter {
       exe,
       cwd,
       paths,
-      argv: execve ?? proctitle,
+      argv,
       sockaddr,
       syscallFields: f,
     };
@@ -244,7 +250,7 @@ export class AuditConverter {
    * unknown process is entered into the table here so every document of it carries the same entity id; its
    * parent, when unknown as well, gets a placeholder that later records of the parent complete.
    */
-  private startOf(pid: number, ppid: number, atMs: number, comm: string, exe: string | undefined, args: string[] | undefined, f: Record<string, string>): number {
+  private startOf(pid: number, ppid: number, atMs: number, comm: string, exe: string | undefined, args: (() => string[] | undefined) | undefined, f: Record<string, string>): number {
     const known = this.processes.get(pid);
     if (known) {
       if (!known.name && comm) known.name = comm;
@@ -263,7 +269,7 @@ export class AuditConverter {
       pid,
       {
         executable: exe ?? '',
-        args: args ?? [],
+        args: args?.() ?? [],
         name: comm,
         startTicks: Math.floor(startMs / 10),
         ppid: birth?.ppid ?? ppid,
@@ -315,8 +321,9 @@ export class AuditConverter {
     switch (d.name) {
       case 'execve':
       case 'execveat': {
-        const filename = this.resolve(d, d.paths[0]?.name ?? d.argv?.[0] ?? '', d.name === 'execve' ? AT_FDCWD : (a0 ?? NO_DIRFD));
-        const rec: ExecRecord = { ...h, kind: d.name, dirfd: filename.startsWith('/') ? AT_FDCWD : NO_DIRFD, atFlags: 0, filename, exe: ok ? (d.exe ?? null) : null, argv: d.argv ?? [] };
+        const argv = d.argv();
+        const filename = this.resolve(d, d.paths[0]?.name ?? argv?.[0] ?? '', d.name === 'execve' ? AT_FDCWD : (a0 ?? NO_DIRFD));
+        const rec: ExecRecord = { ...h, kind: d.name, dirfd: filename.startsWith('/') ? AT_FDCWD : NO_DIRFD, atFlags: 0, filename, exe: ok ? (d.exe ?? null) : null, argv: argv ?? [] };
         return [rec];
       }
       case 'clone':
@@ -493,6 +500,19 @@ function execveArgs(f: Record<string, string>, previous: string[] | undefined): 
   }
   for (let i = 0; i < args.length; i++) if (args[i] === undefined) args[i] = '';
   return args;
+}
+
+/** fn's result, computed on the first call */
+function once<T>(fn: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = fn();
+      done = true;
+    }
+    return value;
+  };
 }
 
 function lastNamed(paths: { name: string; nametype: string }[]): { name: string; nametype: string } | undefined {
