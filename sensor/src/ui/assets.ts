@@ -66,7 +66,7 @@ function iconCacheStatements(target: KibanaTarget): string {
   return `require('@elastic/eui/lib/components/icon/icon').appendIconComponentCache({\n${icons.join('\n')}\n});\n`;
 }
 
-async function buildSharedDeps(target: KibanaTarget): Promise<string> {
+export async function buildSharedDeps(target: KibanaTarget, options: { minify?: boolean } = {}): Promise<string> {
   const entry = `${iconCacheStatements(target)}window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
     .map(([mod, name]) => `  ${name}: require(${JSON.stringify(mod)}),`)
     .join('\n')}\n});`;
@@ -77,9 +77,12 @@ async function buildSharedDeps(target: KibanaTarget): Promise<string> {
     format: 'iife',
     platform: 'browser',
     target: 'es2020',
-    minify: true,
+    minify: options.minify ?? true,
     legalComments: 'none',
-    alias: target.vendor,
+    // EUI registers all of Prism's ~280 languages for EuiCode's highlighting when it loads (a fifth of a second of
+    // every page load here); provmon shows no code, so the console's EUI gets refractor's core (markup, CSS, JS; any
+    // other language shows as plain text). Kibana's own shared deps are untouched: this is provmon ui's page only.
+    alias: { ...target.vendor, refractor: 'refractor/core' },
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   });
