@@ -2,7 +2,7 @@
  * Where the time of "URL → drawn 1,000-node graph" goes, in the real Chromium of the bench (not a benchmark: a
  * breakdown to read beside `npm run bench -- "URL to a drawn"`):
  *
- *   bun run bench/ui-draw-profile.ts [--kibana 9.5.0] [--rounds 3]
+ *   bun run bench/ui-draw-profile.ts [--kibana 9.5.0] [--rounds 3] [--inclusive N] [--callers MODULE]
  *
  * The same store, graph and URL as bench/ui.bench.ts. Each round navigates (scripts cached, as in the bench) under
  * Chromium's tracing and sorts the renderer main thread's time into: script compile and evaluation per file, the
@@ -66,6 +66,7 @@ interface Round {
   functions: Map<string, number>;
   inclusive: Map<string, number>;
   timeline: string[];
+  callers: Map<string, number>;
 }
 
 function add(m: Map<string, number>, k: string, v: number): void {
@@ -151,7 +152,7 @@ function kindOf(e: TraceEvent): string | undefined {
   }
 }
 
-async function profileRound(d: DrawBench, unminified: Map<string, (line: number) => string>): Promise<Round> {
+async function profileRound(d: DrawBench, unminified: Map<string, (line: number) => string>, callersOf?: string): Promise<Round> {
   const page: Page = d.page;
   // A same-origin page first: the renderer process (and the profiler attached to it) stays for the navigation.
   await page.goto(`${d.base}/plugins/provmon/assets/provmon.svg`);
@@ -252,7 +253,25 @@ async function profileRound(d: DrawBench, unminified: Map<string, (line: number)
     }
   }
   for (const m of marks.sort((a, b) => a.ts - b.ts)) timeline.push(`${((m.ts - startTs) / 1000).toFixed(0).padStart(6)} ms  ${m.text}`);
-  return { total, buckets, js, functions, inclusive, timeline };
+  // `--callers MODULE`: who calls into that module (the chains of named functions above its samples).
+  const callers = new Map<string, number>();
+  const wanted = callersOf;
+  if (wanted) {
+    for (let i = 0; i < profile.samples.length; i++) {
+      const chain: string[] = [];
+      let hit = false;
+      for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parentOf.get(id)) {
+        const f = byId.get(id)!.callFrame;
+        const file = fileOf(f.url).split('/').pop() ?? '';
+        const where = unminified.get(file);
+        const mod = where ? where(f.lineNumber) : file;
+        if (mod === wanted) hit = true;
+        else if (hit && f.functionName && chain.length < 8) chain.push(`${f.functionName} (${mod})`);
+      }
+      if (hit) add(callers, chain.join(' < '), (profile.timeDeltas[i + 1] ?? 0) / 1000);
+    }
+  }
+  return { total, buckets, js, functions, inclusive, timeline, callers };
 }
 
 function printTable(title: string, rounds: Map<string, number>[], limit = 40): void {
@@ -272,7 +291,7 @@ if (import.meta.main) {
     const unminified = new Map([...d.unminifiedSources].map(([file, text]) => [file, moduleIndex(text)]));
     await profileRound(d, unminified); // warm-up: caches and code caches, as the bench's
     const results: Round[] = [];
-    for (let i = 0; i < rounds; i++) results.push(await profileRound(d, unminified));
+    for (let i = 0; i < rounds; i++) results.push(await profileRound(d, unminified, opt('--callers')));
     process.stdout.write(`${d.note}\nunminified bundles (module attribution), under the profiler and tracing: totals run higher than the bench's\n`);
     process.stdout.write(`URL → drawn, median of ${rounds}: ${median(results.map((r) => r.total)).toFixed(0)} ms [${results.map((r) => r.total).join(', ')}]\n`);
     process.stdout.write(`\ntimeline of the last round (ms from navigation start; main-thread tasks of 15 ms or more):\n${results[results.length - 1]!.timeline.join('\n')}\n`);
@@ -280,6 +299,7 @@ if (import.meta.main) {
     printTable('JavaScript self time by file and module (sampling profiler):', results.map((r) => r.js), 30);
     printTable('JavaScript self time by function:', results.map((r) => r.functions), 25);
     printTable('JavaScript inclusive time by function (callees included):', results.map((r) => r.inclusive), Number(opt('--inclusive') ?? 60));
+    if (opt('--callers')) printTable(`callers of ${opt('--callers')}:`, results.map((r) => r.callers), 12);
   } finally {
     await d.close();
   }

@@ -122,7 +122,7 @@ export function ProvenancePage(props: PageProps & { start?: ProvenanceStart }): 
   const graph = shown?.graph;
   // The URL search the graph shown was traced for (the URL moves on before the next graph arrives).
   const [graphSearch, setGraphSearch] = useState('');
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(Boolean(url.poi));
   const [selected, setSelected] = useState<string | undefined>();
   const [png, setPng] = useState<string | undefined>();
   const cy = useRef<Core | undefined>(undefined);
@@ -150,9 +150,14 @@ export function ProvenancePage(props: PageProps & { start?: ProvenanceStart }): 
     };
   }, []);
 
+  // The form and selection start from the URL: only a later URL resets them (no second render at mount).
+  const traced = useRef(false);
   useEffect(() => {
-    setForm({ direction: 'backward', reduce: 'true', ...url });
-    setSelected(undefined);
+    if (traced.current) {
+      setForm({ direction: 'backward', reduce: 'true', ...url });
+      setSelected(undefined);
+    }
+    traced.current = true;
     if (!url.poi) {
       setShown(undefined);
       return;

@@ -10,7 +10,7 @@ import type { Page } from 'puppeteer-core';
 import type { GraphOutput } from '../../../kibana-plugin/common/graph/request.ts';
 import { syntheticWorkload } from '../../../kibana-plugin/common/graph/synthetic.ts';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
-import { browserSuite, openPage, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
+import { browserSuite, openPage, refuseBlobWorkers, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import { LocalStore } from '../output/local/local-store.ts';
 
@@ -128,16 +128,7 @@ describe('a large provenance graph in Chromium', () => {
     const ui = await startUi(['--events-dir', dir, '--kibana', last.kibanaVersion]);
     running.push(ui);
     const { page, log } = await openPage(browser());
-    // A Kibana whose csp.worker_src leaves out blob: (the page as provmon ui serves it, with that one change).
-    await page.setRequestInterception(true);
-    page.on('request', (r) => {
-      if (!r.isNavigationRequest()) return void r.continue();
-      void fetch(r.url()).then(async (res) => {
-        const headers = Object.fromEntries(res.headers);
-        headers['content-security-policy'] = headers['content-security-policy']!.replace("worker-src 'self' blob:", "worker-src 'self'");
-        await r.respond({ status: res.status, headers, body: await res.text() });
-      });
-    });
+    await refuseBlobWorkers(page);
     await page.goto(`${ui.url}/provenance?${query}`);
     const drawn = await drawnGraph(page, drawnBy.get(last.kibanaVersion)!.nodes);
     expect(page.workers()).toHaveLength(0);
