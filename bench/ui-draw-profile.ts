@@ -154,6 +154,8 @@ function kindOf(e: TraceEvent): string | undefined {
 
 async function profileRound(d: DrawBench, unminified: Map<string, (line: number) => string>, callersOf?: string): Promise<Round> {
   const page: Page = d.page;
+  // the tab in front: a background tab gets no animation frames
+  await page.bringToFront();
   // A same-origin page first: the renderer process (and the profiler attached to it) stays for the navigation.
   await page.goto(`${d.base}/plugins/provmon/assets/provmon.svg`);
   const cdp = await page.createCDPSession();
