@@ -37,8 +37,8 @@ export class LayoutWorker {
         this.onMainThread();
       };
       this.worker = worker;
-      // A first small layout right away, while the graph is still on its way: measured in Chromium, the worker took
-      // the first message only after the main thread's next long task (the page's render), and dagre runs cold.
+      // A first small layout right away, while the graph is still on its way: dagre's code is then compiled and warm
+      // when the graph's layout arrives.
       worker.postMessage({ seq: 0, request: { ids: ['a', 'b', 'c'], pairs: [['a', 'b'], ['a', 'c']], quickOrder: true } } satisfies LayoutMessage);
     } catch {
       this.onMainThread();
