@@ -11,7 +11,7 @@ import { FlowsPage } from './flows.ts';
 import type { AppMountParameters, CoreStart, ScopedHistory } from './kibana-types.ts';
 import { CaseBanner, OfflinePage } from './offline.ts';
 import { OverviewPage } from './overview.ts';
-import { ProvenancePage } from './provenance.ts';
+import { ProvenancePage, startProvenance, type ProvenanceStart } from './provenance.ts';
 import { h } from './h.ts';
 import { pushState } from './url-state.ts';
 
@@ -42,7 +42,7 @@ function pageOf(pathname: string): (typeof PAGES)[number] {
   return PAGES.find((p) => p.path !== '/' && pathname.startsWith(p.path)) ?? PAGES[0];
 }
 
-function App(props: { core: CoreStart; history: ScopedHistory }): React.ReactElement {
+function App(props: { core: CoreStart; history: ScopedHistory; provenance?: ProvenanceStart }): React.ReactElement {
   const { core, history } = props;
   const [location, setLocation] = useState({ pathname: history.location.pathname, search: history.location.search });
   useEffect(() => history.listen((l) => setLocation({ pathname: l.pathname, search: l.search })), [history]);
@@ -65,14 +65,17 @@ function App(props: { core: CoreStart; history: ScopedHistory }): React.ReactEle
     ),
     h(EuiSpacer, { size: 'm' }),
     h(CaseBanner, { history, search: location.search }),
-    h(PAGE_COMPONENTS[page.id], pageProps),
+    page.id === 'provenance' ? h(ProvenancePage, { ...pageProps, start: props.provenance }) : h(PAGE_COMPONENTS[page.id], pageProps),
   );
 }
 
 export function mountApp(core: CoreStart, params: AppMountParameters): () => void {
   let darkMode = false;
+  // Opened on a provenance URL: its graph is requested before the app's first render, not after it.
+  const { pathname, search } = params.history.location;
+  const provenance = pageOf(pathname).id === 'provenance' ? startProvenance(core, search) : undefined;
   const render = () =>
-    ReactDOM.render(h(EuiProvider, { colorMode: darkMode ? 'dark' : 'light', globalStyles: false, utilityClasses: false }, h(App, { core, history: params.history })), params.element);
+    ReactDOM.render(h(EuiProvider, { colorMode: darkMode ? 'dark' : 'light', globalStyles: false, utilityClasses: false }, h(App, { core, history: params.history, provenance })), params.element);
   const sub = params.theme$?.subscribe((t) => {
     darkMode = t.darkMode;
     render();

@@ -7,8 +7,9 @@
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import React, { useEffect, useRef } from 'react';
 import type { GraphEdge, GraphNode } from '../common/graph/model.ts';
-import { edgesByPair, fitViewport, LARGE_GRAPH, layeredLayout, NODE_SIZE, type DrawnEdge } from './graph-layout.ts';
+import { fitViewport, NODE_SIZE, type DrawnEdge, type Layout } from './graph-layout.ts';
 import { h } from './h.ts';
+import type { Drawing } from './layout-client.ts';
 
 const SHAPE: Record<string, string> = { process: 'round-rectangle', file: 'rectangle', channel: 'barrel', endpoint: 'diamond' };
 const SEVERITY_COLOUR: Record<string, string> = { high: '#BD271E', medium: '#F5A700', low: '#D6BF57' };
@@ -59,54 +60,72 @@ function labelsWhenReadable(cy: Core): void {
 export interface CanvasProps {
   nodes: GraphNode[];
   edges: GraphEdge[];
+  /** the same graph's drawing, started when the graph arrived (startDrawing): the canvas starts once it is laid out */
+  drawing: Drawing;
   onSelect(id: string | undefined): void;
   onReady(cy: Core | undefined): void;
+  onError(error: Error): void;
+}
+
+function draw(container: HTMLDivElement, props: CanvasProps, layout: Layout): Core {
+  const { large, pairs } = props.drawing;
+  const view = fitViewport(layout.box, { width: container.clientWidth, height: container.clientHeight }, { min: 1e-50, max: 1e50 });
+  const cy = cytoscape({
+    // Large graphs: one device pixel per CSS pixel, and no edges while the viewport moves.
+    ...(large ? { pixelRatio: 1, hideEdgesOnViewport: true } : {}),
+    container,
+    ...(view && large ? view : {}),
+    elements: [
+      ...props.nodes.map((n) => nodeElement(n, layout.positions.get(n.id))),
+      // Large graphs: one straight line per pair of nodes (see edgesByPair); small ones every edge, labelled.
+      ...(large ? pairs.map(pairElement) : props.edges.map(edgeElement)),
+    ],
+    style: [
+      { selector: 'node', style: { 'background-color': 'data(colour)', 'font-size': NODE_FONT_SIZE, 'text-valign': 'bottom', 'text-margin-y': 3, width: NODE_SIZE.width, height: NODE_SIZE.height } },
+      { selector: large ? 'node.labelled' : 'node', style: { label: 'data(label)' } },
+      ...Object.entries(SHAPE).map(([kind, shape]) => ({ selector: `node[kind = "${kind}"]`, style: { shape: shape as never } })),
+      { selector: 'node.poi', style: { 'border-width': 3, 'border-color': '#000' } },
+      { selector: 'node.attack', style: { 'border-width': 2, 'border-color': '#BD271E' } },
+      { selector: 'node:selected', style: { 'overlay-opacity': 0.2 } },
+      large
+        ? { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'mid-target-arrow-color': '#98A2B3', 'mid-target-arrow-shape': 'triangle', 'curve-style': 'haystack', 'haystack-radius': 0 } }
+        : { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#69707D' } },
+      { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E', 'mid-target-arrow-color': '#BD271E' } },
+    ],
+    // Every position is set: no layout pass. Small graphs fit with their labels.
+    layout: { name: 'preset', fit: !large, padding: 30 },
+  });
+  if (large) labelsWhenReadable(cy);
+  cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));
+  cy.on('tap', (evt) => {
+    if (evt.target === cy) props.onSelect(undefined);
+  });
+  return cy;
 }
 
 export function GraphCanvas(props: CanvasProps): React.ReactElement {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (!ref.current) return undefined;
-    const large = props.nodes.length + props.edges.length > LARGE_GRAPH;
-    const pairs = edgesByPair(props.edges);
-    const layout = layeredLayout(props.nodes, pairs, { quickOrder: large });
     const container = ref.current;
-    const view = fitViewport(layout.box, { width: container.clientWidth, height: container.clientHeight }, { min: 1e-50, max: 1e50 });
-    const cy = cytoscape({
-      // Large graphs: one device pixel per CSS pixel, and no edges while the viewport moves.
-      ...(large ? { pixelRatio: 1, hideEdgesOnViewport: true } : {}),
-      container,
-      ...(view && large ? view : {}),
-      elements: [
-        ...props.nodes.map((n) => nodeElement(n, layout.positions.get(n.id))),
-        // Large graphs: one straight line per pair of nodes (see edgesByPair); small ones every edge, labelled.
-        ...(large ? pairs.map(pairElement) : props.edges.map(edgeElement)),
-      ],
-      style: [
-        { selector: 'node', style: { 'background-color': 'data(colour)', 'font-size': NODE_FONT_SIZE, 'text-valign': 'bottom', 'text-margin-y': 3, width: NODE_SIZE.width, height: NODE_SIZE.height } },
-        { selector: large ? 'node.labelled' : 'node', style: { label: 'data(label)' } },
-        ...Object.entries(SHAPE).map(([kind, shape]) => ({ selector: `node[kind = "${kind}"]`, style: { shape: shape as never } })),
-        { selector: 'node.poi', style: { 'border-width': 3, 'border-color': '#000' } },
-        { selector: 'node.attack', style: { 'border-width': 2, 'border-color': '#BD271E' } },
-        { selector: 'node:selected', style: { 'overlay-opacity': 0.2 } },
-        large
-          ? { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'mid-target-arrow-color': '#98A2B3', 'mid-target-arrow-shape': 'triangle', 'curve-style': 'haystack', 'haystack-radius': 0 } }
-          : { selector: 'edge', style: { width: 1.2, 'line-color': '#98A2B3', 'target-arrow-color': '#98A2B3', 'target-arrow-shape': 'triangle', 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#69707D' } },
-        { selector: 'edge.attack', style: { width: 2.5, 'line-color': '#BD271E', 'target-arrow-color': '#BD271E', 'mid-target-arrow-color': '#BD271E' } },
-      ],
-      // Every position is set: no layout pass. Small graphs fit with their labels.
-      layout: { name: 'preset', fit: !large, padding: 30 },
-    });
-    if (large) labelsWhenReadable(cy);
-    cy.on('tap', 'node', (evt) => props.onSelect(evt.target.id() as string));
-    cy.on('tap', (evt) => {
-      if (evt.target === cy) props.onSelect(undefined);
-    });
-    props.onReady(cy);
+    if (!container) return undefined;
+    let cy: Core | undefined;
+    let left = false;
+    props.drawing.layout.then(
+      (layout) => {
+        if (left) return;
+        cy = draw(container, props, layout);
+        props.onReady(cy);
+      },
+      (error: Error) => {
+        if (!left) props.onError(error);
+      },
+    );
     return () => {
+      left = true;
+      if (!cy) return;
       props.onReady(undefined);
       cy.destroy();
     };
-  }, [props.nodes, props.edges]);
+  }, [props.drawing]);
   return h('div', { ref, 'data-test-subj': 'provmonGraphCanvas', role: 'img', 'aria-label': `provenance graph: ${props.nodes.length} nodes, ${props.edges.length} edges (listed in the tables below)`, style: { height: 520, border: '1px solid #D3DAE6', borderRadius: 4 } });
 }

@@ -7,7 +7,8 @@ import { traceGraph } from '../common/graph/index.ts';
 import type { GraphEdge, GraphNode } from '../common/graph/model.ts';
 import { MemorySource } from '../common/graph/source.ts';
 import { syntheticWorkload } from '../common/graph/synthetic.ts';
-import { edgesByPair, fitViewport, layeredLayout, NODE_SIZE } from './graph-layout.ts';
+import dagre from '@dagrejs/dagre';
+import { edgesByPair, fitViewport, layeredLayout, layoutCentres, layoutRequest, NODE_SIZE, type LayoutRequest } from './graph-layout.ts';
 
 async function forwardFromInstaller(packages: number, maxNodes: number): Promise<{ nodes: GraphNode[]; edges: GraphEdge[] }> {
   const w = syntheticWorkload({ seed: 1, packages, filesPerPackage: 25, requests: packages });
@@ -54,6 +55,23 @@ describe('layeredLayout', () => {
       expect(seen.size).toBe(g.nodes.length);
     });
   }
+
+  test("the quick ordering places every node where dagre's own first ordering (disableOptimalOrderHeuristic) does", async () => {
+    const dagreOwn = (r: LayoutRequest): number[] => {
+      const g = new dagre.graphlib.Graph();
+      g.setGraph({ rankdir: 'LR', ranker: 'longest-path', nodesep: 14, ranksep: 60 });
+      g.setDefaultEdgeLabel(() => ({}));
+      for (const id of r.ids) g.setNode(id, { ...NODE_SIZE });
+      for (const [s, t] of r.pairs) if (s !== t) g.setEdge(s, t);
+      dagre.layout(g, { disableOptimalOrderHeuristic: true });
+      return r.ids.flatMap((id) => [g.node(id).x, g.node(id).y]);
+    };
+    for (const [packages, maxNodes] of [[60, 1000], [6, 200]] as const) {
+      const g = await forwardFromInstaller(packages, maxNodes);
+      const request = layoutRequest(g.nodes, edgesByPair(g.edges), { quickOrder: true });
+      expect([...layoutCentres(request)]).toEqual(dagreOwn(request));
+    }
+  });
 
   test('a node without edges and a self-loop are laid out too', () => {
     const nodes = ['a', 'b', 'lonely'].map((id) => ({ id, kind: 'process', label: id }) as GraphNode);

@@ -20,6 +20,7 @@ import {
   EuiTitle,
 } from '@elastic/eui';
 import type { Core } from 'cytoscape';
+import layoutWorkerSource from 'provmon:layout-worker';
 import React, { useEffect, useRef, useState } from 'react';
 import ReactDOM from 'react-dom';
 import type { GraphEdge, GraphNode } from '../common/graph/model.ts';
@@ -28,6 +29,7 @@ import type { EntityAnswer } from '../server/entity-route.ts';
 import { compact, getJson } from './api.ts';
 import type { PageProps } from './app.ts';
 import { GraphCanvas, severityOf } from './graph-canvas.ts';
+import { LayoutWorker, startDrawing, type Drawing } from './layout-client.ts';
 import { NarrativePanel } from './narrative-panel.ts';
 import { PagedTable } from './paged-table.ts';
 import { ProcessFinder } from './process-finder.ts';
@@ -36,6 +38,33 @@ import { h } from './h.ts';
 
 
 type Served = GraphOutput & { notice?: string };
+
+/**
+ * What the provenance page needs first, started by mountApp before the app's first render (which takes a tenth of
+ * a second or more): the graph request of the URL's state, and the layout worker.
+ */
+export interface ProvenanceStart {
+  search: string;
+  graph: Promise<Served | undefined> | undefined;
+  layouts: LayoutWorker;
+  /** set by the page that took it: a page mounted later (back from another tab) starts afresh */
+  taken: boolean;
+}
+
+export function startProvenance(core: PageProps['core'], search: string): ProvenanceStart {
+  const url = Object.fromEntries(new URLSearchParams(search));
+  return { search, graph: url.poi ? requestGraph(core, url) : undefined, layouts: new LayoutWorker(layoutWorkerSource), taken: false };
+}
+
+function requestGraph(core: PageProps['core'], url: Record<string, string>): Promise<Served | undefined> {
+  return getJson<Served>(core, '/api/provmon/graph', queryOf(url), 'the graph');
+}
+
+/** A graph shown, with its drawing (started the moment the graph arrived). */
+interface Shown {
+  graph: Served;
+  drawing: Drawing;
+}
 
 const FIELDS = ['poi', 'direction', 'from', 'to', 'depth', 'reduce', 'max_nodes'] as const;
 
@@ -85,35 +114,65 @@ function NodeDetails(props: { node: GraphNode; onExpand(): void }): React.ReactE
   );
 }
 
-export function ProvenancePage(props: PageProps): React.ReactElement {
+export function ProvenancePage(props: PageProps & { start?: ProvenanceStart }): React.ReactElement {
   const { core, history, search } = props;
   const url = Object.fromEntries(new URLSearchParams(search));
-  const graphQuery = queryOf(url);
   const [form, setForm] = useState<Record<string, string>>({ direction: 'backward', reduce: 'true', ...url });
-  const [graph, setGraph] = useState<Served | undefined>();
+  const [shown, setShown] = useState<Shown | undefined>();
+  const graph = shown?.graph;
   // The URL search the graph shown was traced for (the URL moves on before the next graph arrives).
   const [graphSearch, setGraphSearch] = useState('');
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(Boolean(url.poi));
   const [selected, setSelected] = useState<string | undefined>();
   const [png, setPng] = useState<string | undefined>();
   const cy = useRef<Core | undefined>(undefined);
   // Only the answer to the latest request is shown (a slow earlier one may arrive after it).
   const latest = useRef(0);
+  const [start] = useState(() => {
+    const s = props.start?.taken === false ? props.start : undefined;
+    if (s) s.taken = true;
+    return s;
+  });
+  const layouts = useRef<LayoutWorker | undefined>(start?.layouts);
+  // The request mountApp started is used once, by the first trace of the same URL state.
+  const started = useRef(start);
+  const show = (g: Served): Shown => {
+    layouts.current ??= new LayoutWorker(layoutWorkerSource);
+    return { graph: g, drawing: startDrawing(g.nodes, g.edges, layouts.current) };
+  };
 
+  // The layout worker starts with the page (its code compiles while the graph is fetched).
   useEffect(() => {
-    setForm({ direction: 'backward', reduce: 'true', ...url });
-    setSelected(undefined);
+    layouts.current ??= new LayoutWorker(layoutWorkerSource);
+    return () => {
+      layouts.current?.dispose();
+      layouts.current = undefined;
+    };
+  }, []);
+
+  // The form and selection start from the URL: only a later URL resets them (no second render at mount).
+  const traced = useRef(false);
+  useEffect(() => {
+    if (traced.current) {
+      setForm({ direction: 'backward', reduce: 'true', ...url });
+      setSelected(undefined);
+    }
+    traced.current = true;
     if (!url.poi) {
-      setGraph(undefined);
+      setShown(undefined);
       return;
     }
     setLoading(true);
     const seq = ++latest.current;
-    void getJson<Served>(core, '/api/provmon/graph', graphQuery, 'the graph').then((g) => {
+    const early = started.current?.search === search ? started.current.graph : undefined;
+    started.current = undefined;
+    void (early ?? requestGraph(core, url)).then((g) => {
       if (seq !== latest.current) return;
+      // Laid out from here on, while the page renders the graph's tables.
+      const next = g && show(g);
       // One render for both (React 17 does not batch updates made in a promise callback).
       ReactDOM.unstable_batchedUpdates(() => {
-        setGraph(g);
+        setShown(next);
         setGraphSearch(search);
         setLoading(false);
       });
@@ -129,7 +188,7 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
     const path = entityPath(n);
     if (!path || !graph) return;
     const more = await getJson<EntityAnswer>(core, path, {}, `the neighbours of ${n.label}`);
-    if (more) setGraph(merge(graph, more.neighbours));
+    if (more) setShown(show(merge(graph, more.neighbours)));
   };
   const exportPng = () => {
     const blob = cy.current?.png({ output: 'blob', full: true, scale: 2, bg: '#ffffff' }) as Blob | undefined;
@@ -179,7 +238,14 @@ export function ProvenancePage(props: PageProps): React.ReactElement {
           h(
             EuiFlexGroup,
             null,
-            h(EuiFlexItem, { grow: 3 }, h(GraphCanvas, { nodes: graph.nodes, edges: graph.edges, onSelect: setSelected, onReady: (c: Core | undefined) => (cy.current = c) }),
+            h(EuiFlexItem, { grow: 3 }, h(GraphCanvas, {
+              nodes: graph.nodes,
+              edges: graph.edges,
+              drawing: shown!.drawing,
+              onSelect: setSelected,
+              onReady: (c: Core | undefined) => (cy.current = c),
+              onError: (error: Error) => core.notifications.toasts.addDanger({ title: 'Could not draw the graph', text: error.message }),
+            }),
               h(EuiSpacer, { size: 's' }),
               h(EuiFlexGroup, { gutterSize: 's', alignItems: 'center' },
                 h(EuiFlexItem, { grow: false }, h(EuiButton, { size: 's', onClick: exportPng, 'data-test-subj': 'provmonExportPng' }, 'Export PNG')),

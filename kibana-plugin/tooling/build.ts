@@ -61,7 +61,38 @@ function provmonRefusedCodegen() { throw new Error('vega code generation is disa
   },
 };
 
-export async function buildBrowserBundle(): Promise<string> {
+/**
+ * The layout worker (public/layout-worker.ts and dagre) built on its own, as the text the plugin starts a worker
+ * from: the plugin stays one file (no chunks), the worker gets its code from a blob URL.
+ */
+export async function buildLayoutWorker(options: { minify?: boolean } = {}): Promise<string> {
+  const r = await build({
+    entryPoints: [join(PLUGIN_ROOT, 'public', 'layout-worker.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: options.minify ?? true,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  return r.outputFiles[0]!.text;
+}
+
+/** `import layoutWorkerSource from 'provmon:layout-worker'` (public/worker-sources.d.ts) → the worker's code as a string. */
+function layoutWorkerText(options: { minify?: boolean }): Plugin {
+  return {
+    name: 'provmon-layout-worker',
+    setup(b) {
+      b.onResolve({ filter: /^provmon:layout-worker$/ }, (args) => ({ path: args.path, namespace: 'provmon-worker' }));
+      b.onLoad({ filter: /.*/, namespace: 'provmon-worker' }, async () => ({ contents: `export default ${JSON.stringify(await buildLayoutWorker(options))};`, loader: 'js' }));
+    },
+  };
+}
+
+/** `minify: false` keeps names and esbuild's `// module path` lines (bench/ui-draw-profile.ts attributes time by them). */
+export async function buildBrowserBundle(options: { minify?: boolean } = {}): Promise<string> {
   const entry = [
     `import * as provmonPublic from ${JSON.stringify(join(PLUGIN_ROOT, 'public', 'index.ts'))};`,
     // The one statement that runs on load: hand core the module (it calls plugin() when it boots).
@@ -74,11 +105,11 @@ export async function buildBrowserBundle(): Promise<string> {
     format: 'iife',
     platform: 'browser',
     target: 'es2020',
-    minify: true,
+    minify: options.minify ?? true,
     splitting: false,
     legalComments: 'none',
     define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS), cspSafeVega],
+    plugins: [layoutWorkerText(options), sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS), cspSafeVega],
     logLevel: 'silent',
   });
   return r.outputFiles[0]!.text;

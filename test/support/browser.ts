@@ -65,6 +65,24 @@ export async function openPage(browser: Browser): Promise<{ page: Page; log: Pag
   return { page, log };
 }
 
+/**
+ * The page's documents served with a CSP whose worker-src leaves out blob: (as a Kibana with a stricter
+ * csp.worker_src would), everything else as the server sent it: the provenance layout then runs on the main thread.
+ */
+export async function refuseBlobWorkers(page: Page): Promise<void> {
+  await page.setRequestInterception(true);
+  page.on('request', (r) => {
+    if (!r.isNavigationRequest()) return void r.continue();
+    void fetch(r.url(), { headers: r.headers() }).then(async (res) => {
+      const headers = Object.fromEntries(res.headers);
+      const csp = headers['content-security-policy'] ?? '';
+      if (!csp.includes("worker-src 'self' blob:")) throw new Error(`the page's CSP has no worker-src 'self' blob: to take blob: out of: ${csp}`);
+      headers['content-security-policy'] = csp.replace("worker-src 'self' blob:", "worker-src 'self'");
+      await r.respond({ status: res.status, headers, body: await res.text() });
+    });
+  });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);

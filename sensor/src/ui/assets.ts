@@ -55,20 +55,52 @@ function cached(file: string, sources: string[], make: () => Promise<string>): P
 /**
  * Older EUI lines load icons with a computed `require('./assets/' + path)`, which a bundle cannot resolve; Kibana's
  * core fills EUI's icon cache up front for the same reason. Here every icon of the line's map is registered (an
- * EUI whose map holds functions, not paths, needs nothing).
+ * EUI whose map holds functions, not paths, needs nothing), from EUI's ES modules like the rest of it.
  */
 function iconCacheStatements(target: KibanaTarget): string {
   const dir = join(REPO, 'node_modules', target.vendor['@elastic/eui']!, 'lib', 'components', 'icon');
   const map = createRequire(import.meta.url)(join(dir, 'icon_map.js')) as { typeToPathMap?: Record<string, unknown> };
   const paths = Object.entries(map.typeToPathMap ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
   if (paths.length === 0) return '';
-  const icons = paths.map(([name, path]) => `  ${JSON.stringify(name)}: require(${JSON.stringify(`@elastic/eui/lib/components/icon/assets/${path}`)}).icon,`);
-  return `require('@elastic/eui/lib/components/icon/icon').appendIconComponentCache({\n${icons.join('\n')}\n});\n`;
+  const imports = paths.map(([, path], i) => `import { icon as icon${i} } from ${JSON.stringify(`@elastic/eui/es/components/icon/assets/${path}`)};`);
+  const entries = paths.map(([name], i) => `  ${JSON.stringify(name)}: icon${i},`);
+  return `${imports.join('\n')}\nimport { appendIconComponentCache } from '@elastic/eui/es/components/icon/icon';\nappendIconComponentCache({\n${entries.join('\n')}\n});\n`;
 }
 
-async function buildSharedDeps(target: KibanaTarget): Promise<string> {
-  const entry = `${iconCacheStatements(target)}window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
-    .map(([mod, name]) => `  ${name}: require(${JSON.stringify(mod)}),`)
+/** Where the EUI names the page uses are imported: the plugin's browser sources and the core shim. */
+function euiImportingSources(): string[] {
+  const dir = join(REPO, 'kibana-plugin', 'public');
+  return [...readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(dir, f)), join(HERE, 'browser', 'core.ts')];
+}
+
+/**
+ * Every name the plugin and the core shim import from `@elastic/eui`. provmon ui's shared deps carry only these
+ * (EUI's ES modules, tree-shaken: about a third of the whole library, which is most of the page's script to compile
+ * and run); Kibana's own shared deps carry all of EUI. An import this cannot read fails the build.
+ */
+export function euiNamesImported(files: string[] = euiImportingSources()): string[] {
+  const names = new Set<string>();
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const all = text.match(/from\s+'@elastic\/eui'/g)?.length ?? 0;
+    const named = [...text.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s+from\s+'@elastic\/eui'/g)];
+    if (named.length !== all) throw new Error(`${file}: an import from @elastic/eui that is not \`import { … }\`: provmon ui's shared deps list EUI's names from these imports`);
+    for (const m of named) {
+      if (m[1]) continue;
+      for (const part of m[2]!.split(',')) {
+        const name = part.trim().split(/\s+as\s+/)[0]!;
+        if (name && !name.startsWith('type ')) names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+export async function buildSharedDeps(target: KibanaTarget, options: { minify?: boolean } = {}): Promise<string> {
+  const eui = euiNamesImported();
+  const entry = `${iconCacheStatements(target)}import { ${eui.join(', ')} } from '@elastic/eui';
+window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
+    .map(([mod, name]) => (mod === '@elastic/eui' ? `  ${name}: { ${eui.join(', ')} },` : `  ${name}: require(${JSON.stringify(mod)}),`))
     .join('\n')}\n});`;
   const r = await build({
     stdin: { contents: entry, resolveDir: REPO, loader: 'js', sourcefile: `shared-deps-${target.line}.js` },
@@ -77,9 +109,12 @@ async function buildSharedDeps(target: KibanaTarget): Promise<string> {
     format: 'iife',
     platform: 'browser',
     target: 'es2020',
-    minify: true,
+    minify: options.minify ?? true,
     legalComments: 'none',
-    alias: target.vendor,
+    // EUI registers all of Prism's ~280 languages for EuiCode's highlighting when it loads (a fifth of a second of
+    // every page load here); provmon shows no code, so the console's EUI gets refractor's core (markup, CSS, JS; any
+    // other language shows as plain text). Kibana's own shared deps are untouched: this is provmon ui's page only.
+    alias: { ...target.vendor, refractor: 'refractor/core' },
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   });
@@ -131,7 +166,7 @@ export async function loadAssets(target: KibanaTarget): Promise<UiAssets> {
   const lock = join(REPO, 'package-lock.json');
   const [plugin, sharedDeps, loader, core] = await Promise.all([
     pluginBundle(target),
-    cached(join(dir, `shared-deps-${target.line}.js`), [lock, import.meta.path], () => buildSharedDeps(target)),
+    cached(join(dir, `shared-deps-${target.line}.js`), [lock, import.meta.path, ...euiImportingSources()], () => buildSharedDeps(target)),
     cached(join(dir, 'loader.js'), [join(HERE, 'browser/loader.ts')], () => buildBrowserModule(join(HERE, 'browser/loader.ts'), target)),
     cached(join(dir, `core-${target.line}.js`), [lock, join(HERE, 'browser/core.ts')], () => buildBrowserModule(join(HERE, 'browser/core.ts'), target)),
   ]);

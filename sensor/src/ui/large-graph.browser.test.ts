@@ -6,10 +6,11 @@
  */
 import { describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { EdgeSingular, NodeSingular } from 'cytoscape';
+import type { Page } from 'puppeteer-core';
 import type { GraphOutput } from '../../../kibana-plugin/common/graph/request.ts';
 import { syntheticWorkload } from '../../../kibana-plugin/common/graph/synthetic.ts';
 import { KIBANA_TARGETS } from '../../../kibana-plugin/versions.ts';
-import { browserSuite, openPage, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
+import { browserSuite, openPage, refuseBlobWorkers, screenshot, startUi, type RunningUi } from '../../../test/support/browser.ts';
 import { removeTempDirs, tempDir } from '../graph/testdata/tmp.ts';
 import { LocalStore } from '../output/local/local-store.ts';
 
@@ -34,7 +35,37 @@ interface Drawn {
   leftToRight: boolean;
   inside: boolean;
   zoom: number;
+  /** node id → its position, rounded */
+  positions: Record<string, string>;
 }
+
+async function drawnGraph(page: Page, nodes: number): Promise<Drawn> {
+  await page.waitForFunction(
+    (n) => (document.querySelector('[data-test-subj="provmonNodeTable"] caption')?.textContent ?? '').includes(`(${n})`) && !!document.querySelector('[data-test-subj="provmonGraphCanvas"] canvas'),
+    { timeout: 120_000 },
+    nodes,
+  );
+  return page.$eval('[data-test-subj="provmonGraphCanvas"]', (el): Drawn => {
+    const cy = (el as unknown as { _cyreg: { cy: import('cytoscape').Core } })._cyreg.cy;
+    const w = cy.width();
+    const h = cy.height();
+    return {
+      nodes: cy.nodes().length,
+      edges: cy.edges().length,
+      pairs: cy.edges().map((e) => `${e.source().id()} -> ${e.target().id()}`).sort(),
+      leftToRight: cy.edges().toArray().every((e) => (e as EdgeSingular).source().position('x') < (e as EdgeSingular).target().position('x')),
+      inside: cy.nodes().toArray().every((n) => {
+        const p = (n as NodeSingular).renderedPosition();
+        return p.x >= 0 && p.x <= w && p.y >= 0 && p.y <= h;
+      }),
+      zoom: cy.zoom(),
+      positions: Object.fromEntries(cy.nodes().map((n) => [n.id(), `${Math.round(n.position('x'))},${Math.round(n.position('y'))}`])),
+    };
+  });
+}
+
+/** The positions of the graph drawn under each Kibana line (the layout worker's), for the main-thread fallback. */
+const drawnBy = new Map<string, Drawn>();
 
 describe('a large provenance graph in Chromium', () => {
   for (const target of KIBANA_TARGETS) {
@@ -48,27 +79,10 @@ describe('a large provenance graph in Chromium', () => {
 
       const { page, log } = await openPage(browser());
       await page.goto(`${ui.url}/provenance?${query}`);
-      await page.waitForFunction(
-        (n) => (document.querySelector('[data-test-subj="provmonNodeTable"] caption')?.textContent ?? '').includes(`(${n})`) && !!document.querySelector('[data-test-subj="provmonGraphCanvas"] canvas'),
-        { timeout: 120_000 },
-        graph.nodes.length,
-      );
-      const drawn = await page.$eval('[data-test-subj="provmonGraphCanvas"]', (el): Drawn => {
-        const cy = (el as unknown as { _cyreg: { cy: import('cytoscape').Core } })._cyreg.cy;
-        const w = cy.width();
-        const h = cy.height();
-        return {
-          nodes: cy.nodes().length,
-          edges: cy.edges().length,
-          pairs: cy.edges().map((e) => `${e.source().id()} -> ${e.target().id()}`).sort(),
-          leftToRight: cy.edges().toArray().every((e) => (e as EdgeSingular).source().position('x') < (e as EdgeSingular).target().position('x')),
-          inside: cy.nodes().toArray().every((n) => {
-            const p = (n as NodeSingular).renderedPosition();
-            return p.x >= 0 && p.x <= w && p.y >= 0 && p.y <= h;
-          }),
-          zoom: cy.zoom(),
-        };
-      });
+      const drawn = await drawnGraph(page, graph.nodes.length);
+      drawnBy.set(target.kibanaVersion, drawn);
+      // laid out off the main thread: the page runs the layout worker
+      expect(page.workers().length).toBe(1);
       expect(drawn.nodes).toBe(graph.nodes.length);
       expect(drawn.edges).toBe(pairs.length);
       expect(drawn.pairs).toEqual(pairs);
@@ -108,4 +122,19 @@ describe('a large provenance graph in Chromium', () => {
       await page.close();
     });
   }
+
+  const last = KIBANA_TARGETS[KIBANA_TARGETS.length - 1]!;
+  test(`a CSP that refuses blob: workers (Kibana ${last.kibanaVersion} shared deps): the same drawing, laid out on the main thread`, async () => {
+    const ui = await startUi(['--events-dir', dir, '--kibana', last.kibanaVersion]);
+    running.push(ui);
+    const { page, log } = await openPage(browser());
+    await refuseBlobWorkers(page);
+    await page.goto(`${ui.url}/provenance?${query}`);
+    const drawn = await drawnGraph(page, drawnBy.get(last.kibanaVersion)!.nodes);
+    expect(page.workers()).toHaveLength(0);
+    expect(log.csp.some((m) => /worker-src/.test(m))).toBe(true);
+    expect(log.errors).toEqual([]);
+    expect(drawn).toEqual(drawnBy.get(last.kibanaVersion)!);
+    await page.close();
+  });
 });
