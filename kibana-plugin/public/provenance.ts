@@ -136,14 +136,12 @@ export function ProvenancePage(props: PageProps & { start?: ProvenanceStart }): 
   const layouts = useRef<LayoutWorker | undefined>(start?.layouts);
   // The request mountApp started is used once, by the first trace of the same URL state.
   const started = useRef(start);
-  const show = (g: Served): Shown => {
-    layouts.current ??= new LayoutWorker(layoutWorkerSource);
-    return { graph: g, drawing: startDrawing(g.nodes, g.edges, layouts.current) };
-  };
+  const layoutWorker = (): LayoutWorker => (layouts.current ??= new LayoutWorker(layoutWorkerSource));
+  const show = (g: Served): Shown => ({ graph: g, drawing: startDrawing(g.nodes, g.edges, layoutWorker()) });
 
   // The layout worker starts with the page (its code compiles while the graph is fetched).
   useEffect(() => {
-    layouts.current ??= new LayoutWorker(layoutWorkerSource);
+    layoutWorker();
     return () => {
       layouts.current?.dispose();
       layouts.current = undefined;

@@ -12,7 +12,7 @@
  * The browser bundle is identical for every version (the plugin imports only externals every line shares); it is
  * built once with esbuild, classic JSX-free React (createElement), no code splitting, no eval.
  */
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
@@ -66,17 +66,16 @@ function provmonRefusedCodegen() { throw new Error('vega code generation is disa
  * from: the plugin stays one file (no chunks), the worker gets its code from a blob URL.
  */
 export async function buildLayoutWorker(options: { minify?: boolean } = {}): Promise<string> {
-  const r = await build({
-    entryPoints: [join(PLUGIN_ROOT, 'public', 'layout-worker.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    minify: options.minify ?? true,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
+  return buildBrowserScript({ entryPoints: [join(PLUGIN_ROOT, 'public', 'layout-worker.ts')], minify: options.minify ?? true });
+}
+
+/**
+ * One script for a browser page (the plugin's bundle, its layout worker, provmon ui's shared deps and core shim):
+ * bundled into an IIFE for the browsers both Kibana lines support, minified unless asked otherwise, no licence
+ * comments; `options` adds the entry and whatever else the script needs.
+ */
+export async function buildBrowserScript(options: Omit<BuildOptions, 'write'>): Promise<string> {
+  const r = await build({ bundle: true, format: 'iife', platform: 'browser', target: 'es2020', minify: true, legalComments: 'none', logLevel: 'silent', ...options, write: false });
   return r.outputFiles[0]!.text;
 }
 
@@ -98,21 +97,13 @@ export async function buildBrowserBundle(options: { minify?: boolean } = {}): Pr
     // The one statement that runs on load: hand core the module (it calls plugin() when it boots).
     `window.__kbnBundles__.define(${JSON.stringify(BUNDLE_KEY)}, function () { return provmonPublic; }, ${JSON.stringify(BUNDLE_KEY)});`,
   ].join('\n');
-  const r = await build({
+  return buildBrowserScript({
     stdin: { contents: entry, resolveDir: PLUGIN_ROOT, loader: 'ts', sourcefile: 'provmon-entry.ts' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
     minify: options.minify ?? true,
     splitting: false,
-    legalComments: 'none',
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins: [layoutWorkerText(options), sharedDepsExternals(commonSharedDeps(), PLUGIN_EXTERNALS), cspSafeVega],
-    logLevel: 'silent',
   });
-  return r.outputFiles[0]!.text;
 }
 
 async function buildServerEntry(entry: string, external: string[] = []): Promise<string> {

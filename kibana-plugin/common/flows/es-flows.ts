@@ -4,7 +4,7 @@
  * reports' `provmon.flow.total.*` (see filter.ts). Truncation is reported: each ranked chart's `other` comes from
  * `sum_other_doc_count` and, for bytes and packets, from the totals less what the flows without that field carry.
  *
- * Where the time goes (docs/flows.md, "Flows over Elasticsearch"): each aggregation reads every matching flow's doc
+ * Where the time goes (docs/elasticsearch.md, "The Flows page over Elasticsearch"): each aggregation reads every matching flow's doc
  * values, so the charts' cost is the number of aggregations times the flows. Hence one date histogram for both time
  * series and the totals, one `missing` per field instead of a filter around each chart, and the aggregations split
  * over two searches (one search aggregates a shard on one thread).

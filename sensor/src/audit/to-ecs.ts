@@ -188,7 +188,6 @@ export class AuditConverter {
     // arguments are decoded only when a document needs them (an exec, a process seen for the first time)
     let execve: Record<string, string>[] | undefined;
     let proctitle: string | undefined;
-    let hasProctitle = false;
     let sockaddr: Sockaddr | undefined;
     for (const r of event.records) {
       switch (r.type) {
@@ -205,7 +204,6 @@ export class AuditConverter {
           break;
         case 'PROCTITLE':
           proctitle = r.fields.proctitle;
-          hasProctitle = true;
           break;
         case 'SOCKADDR':
           sockaddr = parseSockaddr(unquote(r.fields.saddr));
@@ -213,7 +211,7 @@ export class AuditConverter {
       }
     }
     paths.sort((x, y) => x.item - y.item);
-    const proctitleArgv = once(() => (hasProctitle ? proctitleArgs(proctitle) : undefined));
+    const proctitleArgv = once(() => proctitleArgs(proctitle));
     const argv = once(() => (execve ? execve.reduce<string[] | undefined>((args, fields) => execveArgs(fields, args), undefined) : proctitleArgv()));
     const startTicks = this.startOf(pid, ppid, event.timeMs, comm, exe, proctitleArgv, f);
     const header: RecordHeader = {

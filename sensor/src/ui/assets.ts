@@ -6,12 +6,11 @@
  *   line's versions (the npm aliases named in kibana-plugin/versions.ts);
  * - Kibana's bundle loader and the core shim (browser/loader.ts, browser/core.ts).
  */
-import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { strFromU8, unzipSync } from 'fflate';
-import { BUILD_DIR, buildPlugin, zipName } from '../../../kibana-plugin/tooling/build.ts';
+import { BUILD_DIR, buildBrowserScript, buildPlugin, zipName } from '../../../kibana-plugin/tooling/build.ts';
 import { sharedDepsExternals } from '../../../kibana-plugin/tooling/externals.ts';
 import { PLUGIN_ID, type KibanaTarget } from '../../../kibana-plugin/versions.ts';
 import { ProvmonError } from '../errors.ts';
@@ -102,39 +101,19 @@ export async function buildSharedDeps(target: KibanaTarget, options: { minify?: 
 window.__kbnSharedDeps__ = Object.assign(window.__kbnSharedDeps__ || {}, {\n${Object.entries(VENDORED)
     .map(([mod, name]) => (mod === '@elastic/eui' ? `  ${name}: { ${eui.join(', ')} },` : `  ${name}: require(${JSON.stringify(mod)}),`))
     .join('\n')}\n});`;
-  const r = await build({
+  return buildBrowserScript({
     stdin: { contents: entry, resolveDir: REPO, loader: 'js', sourcefile: `shared-deps-${target.line}.js` },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
     minify: options.minify ?? true,
-    legalComments: 'none',
     // EUI registers all of Prism's ~280 languages for EuiCode's highlighting when it loads (a fifth of a second of
     // every page load here); provmon shows no code, so the console's EUI gets refractor's core (markup, CSS, JS; any
     // other language shows as plain text). Kibana's own shared deps are untouched: this is provmon ui's page only.
     alias: { ...target.vendor, refractor: 'refractor/core' },
     define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'silent',
   });
-  return r.outputFiles[0]!.text;
 }
 
-async function buildBrowserModule(file: string, target: KibanaTarget): Promise<string> {
-  const r = await build({
-    entryPoints: [file],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    minify: true,
-    legalComments: 'none',
-    plugins: [sharedDepsExternals(target.sharedDeps, Object.keys(VENDORED))],
-    logLevel: 'silent',
-  });
-  return r.outputFiles[0]!.text;
+function buildBrowserModule(file: string, target: KibanaTarget): Promise<string> {
+  return buildBrowserScript({ entryPoints: [file], plugins: [sharedDepsExternals(target.sharedDeps, Object.keys(VENDORED))] });
 }
 
 /** Newest modification time of the plugin's sources (the zip is rebuilt when it is older). */
